@@ -1,0 +1,100 @@
+// ann/: vector indexes over FAISS. Knows FAISS and nothing of RocksDB or text: it indexes
+// (label, vector) pairs, answers k-nearest-neighbour searches, and hands db/ the bytes of a
+// snapshot to persist. db/ guards each index with a reader/writer lock: an index is not
+// internally synchronised, but const methods may run concurrently with each other.
+//
+// Metrics: kL2 ranks by squared L2 distance; kInnerProduct ranks by inner product (reported as
+// distance = -ip so that smaller is always closer). Cosine is kInnerProduct on vectors that
+// db/ has already L2-normalised.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "emberdb/status.h"
+
+namespace emberdb::ann {
+
+enum class Metric { kL2, kInnerProduct };
+
+// A parsed FAISS factory-style description: "Flat", "IVF,Flat", "IVF1024,Flat", "IVF,SQ8",
+// "IVF,PQ32" (nlist 0 means "choose from the training size").
+struct IndexSpec {
+  enum class Kind { kFlat, kIvfFlat, kIvfSq8, kIvfPq };
+  Kind kind = Kind::kIvfFlat;
+  uint32_t nlist = 0;
+  uint32_t pq_m = 0;  // sub-quantizers, for kIvfPq
+
+  static Status Parse(std::string_view factory, IndexSpec* out);
+  std::string ToString() const;  // canonical factory string, e.g. "IVF894,SQ8"
+  bool compressed() const { return kind == Kind::kIvfSq8 || kind == Kind::kIvfPq; }
+};
+
+// Which labels a filtered search may return.
+class LabelFilter {
+ public:
+  virtual ~LabelFilter() = default;
+  virtual bool Contains(int64_t label) const = 0;
+};
+
+// Fetches the exact float vectors of `n` labels into `out` (n * dim floats). Used by compressed
+// indexes to re-rank candidates. Returns false for a label it cannot find.
+using VectorFetcher = std::function<bool(size_t n, const int64_t* labels, float* out)>;
+
+struct SearchParams {
+  int nprobe = 0;                         // 0: the index default
+  const LabelFilter* filter = nullptr;    // only these labels
+  const VectorFetcher* refine = nullptr;  // re-rank compressed candidates with exact vectors
+  int refine_factor = 4;                  // candidates = k * refine_factor before re-ranking
+};
+
+struct IndexStats {
+  std::string kind;  // canonical factory string, "Flat" for exact
+  uint64_t size = 0;
+  uint32_t nlist = 0;
+  double imbalance = 0;
+  uint64_t memory_bytes = 0;
+};
+
+class VectorIndex {
+ public:
+  virtual ~VectorIndex() = default;
+
+  virtual uint32_t dimension() const = 0;
+  virtual Metric metric() const = 0;
+  virtual uint64_t size() const = 0;
+  virtual bool Contains(int64_t label) const = 0;
+
+  // Adds vectors; a label already present is replaced. Labels are >= 0.
+  virtual void Add(size_t n, const int64_t* labels, const float* vectors) = 0;
+  // Removes labels; absent labels are ignored. Costs no full scan.
+  virtual void Remove(size_t n, const int64_t* labels) = 0;
+
+  // For each of nq queries writes k (distance, label) pairs ordered by distance, then label;
+  // missing results have label -1.
+  virtual void Search(size_t nq, const float* queries, size_t k, const SearchParams& params,
+                      float* distances, int64_t* labels) const = 0;
+
+  virtual IndexStats Stats() const = 0;
+  virtual int default_nprobe() const = 0;
+  virtual void set_default_nprobe(int nprobe) = 0;
+
+  // A self-checking snapshot (magic, version, length and checksum around FAISS's
+  // serialization). LoadIndex verifies it before use.
+  virtual Status Serialize(std::string* out) const = 0;
+};
+
+std::unique_ptr<VectorIndex> NewFlatIndex(uint32_t dim, Metric metric);
+
+// Trains an empty IVF index of `spec` on n sample vectors. nlist 0 picks about 4*sqrt(expected).
+Status TrainIvfIndex(const IndexSpec& spec, uint32_t dim, Metric metric, uint64_t expected_size,
+                     size_t n, const float* sample, std::unique_ptr<VectorIndex>* out);
+
+// Restores a snapshot written by Serialize; Corruption when any check fails.
+Status LoadIndex(std::string_view bytes, std::unique_ptr<VectorIndex>* out);
+
+}  // namespace emberdb::ann
