@@ -1,0 +1,111 @@
+// CollectionImpl: one collection's write path (ingest -> embed -> store -> index, in
+// collection_write.cc) and read path (query -> embed -> search -> fetch, in collection_read.cc).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "db/catalog.h"
+#include "db/filter.h"
+#include "db/index_manager.h"
+#include "emberdb/db.h"
+#include "storage/record.h"
+#include "storage/store.h"
+
+namespace emberdb {
+
+class CollectionImpl : public Collection {
+ public:
+  // `embedder` may be null: then `embedder_status` says why text cannot be embedded.
+  CollectionImpl(std::shared_ptr<storage::Store> store, CollectionRecord record,
+                 std::unique_ptr<Embedder> embedder, Status embedder_status);
+  ~CollectionImpl() override;
+
+  // Loads counters and builds the search index from storage.
+  Status Open();
+  // Called by DB::DropCollection and DB::Close: every later call fails.
+  void Invalidate(Status why);
+  // Read-only handles: re-reads counters and rebuilds the index when the writer changed it.
+  Status Refresh();
+  uint32_t cid() const { return record_.cid; }
+
+  const std::string& name() const override { return record_.name; }
+  CollectionInfo info() const override;
+
+  Status Add(const std::vector<Document>& docs, const WriteOptions& wo,
+             std::vector<uint32_t>* dropped_tokens) override;
+  Status Upsert(const std::vector<Document>& docs, const WriteOptions& wo,
+                std::vector<uint32_t>* dropped_tokens) override;
+  Status Update(const std::vector<DocumentUpdate>& updates, const WriteOptions& wo) override;
+  Status Delete(const std::vector<std::string>& ids, const WriteOptions& wo,
+                uint64_t* deleted) override;
+  Status DeleteWhere(const std::string& where, const std::string& where_document,
+                     const WriteOptions& wo, uint64_t* deleted) override;
+
+  Status Get(const GetOptions& options, std::vector<Document>* out) const override;
+  Status Count(uint64_t* count) const override;
+  Status Peek(size_t limit, std::vector<Document>* out) const override;
+  Status Query(std::span<const float> query, const QueryOptions& options,
+               std::vector<Hit>* out) const override;
+  Status QueryBatch(std::span<const float> queries, const QueryOptions& options,
+                    std::vector<std::vector<Hit>>* out) const override;
+  Status QueryText(const std::string& text, const QueryOptions& options,
+                   std::vector<Hit>* out) const override;
+  Status Stats(CollectionStats* out) const override;
+  Status WaitForIndex() override;
+
+ private:
+  enum class WriteMode { kAdd, kUpsert };
+  // A document ready to be written: validated, embedded, its vector in storage space.
+  struct Prepared {
+    storage::DocRecord record;
+    std::vector<float> vector;
+  };
+
+  Status CheckUsable(bool writing) const;
+  // Write path.
+  Status Prepare(const std::vector<Document>& docs, std::vector<Prepared>* out,
+                 std::vector<uint32_t>* dropped_tokens) const;
+  Status EmbedTexts(const std::vector<std::string>& texts, bool as_query,
+                    std::vector<float>* vectors, std::vector<uint32_t>* dropped_tokens) const;
+  Status WriteDocs(std::vector<Prepared> docs, WriteMode mode, const WriteOptions& wo);
+  // The two below expect write_mu_ held.
+  Status WriteLocked(std::vector<Prepared> docs, WriteMode mode, const WriteOptions& wo);
+  Status DeleteLabelsLocked(const std::vector<uint64_t>& labels, const WriteOptions& wo,
+                            uint64_t* deleted);
+  // Read path.
+  Status MatchingLabels(const Filter& filter, const storage::ReadView* view,
+                        std::vector<uint64_t>* labels) const;
+  Status PlanLabels(const IndexPlan& plan, const storage::ReadView* view,
+                    std::vector<uint64_t>* labels) const;
+  Status LookupLabels(const std::vector<std::string>& ids, const storage::ReadView* view,
+                      std::vector<uint64_t>* labels) const;
+  Status FetchDocs(const std::vector<uint64_t>& labels, uint32_t include,
+                   const storage::ReadView* view, std::vector<Document>* out,
+                   std::vector<bool>* found) const;
+  Status SearchOne(const float* query, const QueryOptions& options, const Filter* filter,
+                   std::vector<Hit>* out) const;
+  Status ExactOver(const std::vector<uint64_t>& labels, const float* query, size_t k,
+                   const storage::ReadView* view, std::vector<float>* distances,
+                   std::vector<int64_t>* out_labels) const;
+  void ToHit(float ann_distance, Hit* hit) const;
+
+  std::shared_ptr<storage::Store> store_;
+  CollectionRecord record_;
+  std::unique_ptr<Embedder> embedder_;
+  Status embedder_status_;
+
+  // Serialises writers: each reads the stored state it replaces, then commits one batch.
+  std::mutex write_mu_;
+  Counters counters_;  // guarded by write_mu_
+  std::atomic<uint64_t> count_{0};
+  IndexManager index_;
+
+  mutable std::mutex state_mu_;
+  Status invalid_;  // non-OK once dropped or closed
+};
+
+}  // namespace emberdb

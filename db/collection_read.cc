@@ -1,0 +1,395 @@
+// The read path: query -> embed -> search -> fetch.
+//
+// A filtered query first resolves the filter to the set of matching labels (through the
+// metadata index when the filter allows it, else by scanning the documents). A small set is
+// searched exactly; a large one restricts the index search to it.
+#include <algorithm>
+#include <unordered_set>
+
+#include "db/collection_impl.h"
+#include "db/validation.h"
+#include "storage/keys.h"
+
+namespace emberdb {
+namespace {
+
+using storage::Cf;
+
+// Filtered queries with at most this many matches are answered by exact search over them.
+constexpr size_t kExactFilterLimit = 4096;
+
+class LabelSetFilter : public ann::LabelFilter {
+ public:
+  explicit LabelSetFilter(const std::vector<uint64_t>& labels)
+      : set_(labels.begin(), labels.end()) {}
+  bool Contains(int64_t label) const override { return set_.count(static_cast<uint64_t>(label)); }
+
+ private:
+  std::unordered_set<uint64_t> set_;
+};
+
+uint64_t LabelOfIndexKey(std::string_view key) {
+  return storage::ReadU64BE(key.data() + key.size() - 8);
+}
+
+void SortedUnique(std::vector<uint64_t>* v) {
+  std::sort(v->begin(), v->end());
+  v->erase(std::unique(v->begin(), v->end()), v->end());
+}
+
+}  // namespace
+
+Status CollectionImpl::LookupLabels(const std::vector<std::string>& ids,
+                                    const storage::ReadView* view,
+                                    std::vector<uint64_t>* labels) const {
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (const auto& id : ids) keys.push_back(storage::IdKey(cid(), id));
+  std::vector<std::string> values;
+  std::vector<bool> found;
+  EMBERDB_RETURN_IF_ERROR(store_->MultiGet(Cf::kIds, keys, &values, &found, view));
+  labels->clear();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!found[i]) continue;
+    if (values[i].size() != 8) return Status::Corruption("malformed id record");
+    labels->push_back(storage::ReadU64BE(values[i].data()));
+  }
+  return Status::OK();
+}
+
+Status CollectionImpl::FetchDocs(const std::vector<uint64_t>& labels, uint32_t include,
+                                 const storage::ReadView* view, std::vector<Document>* out,
+                                 std::vector<bool>* found) const {
+  std::vector<std::string> keys;
+  keys.reserve(labels.size());
+  for (uint64_t l : labels) keys.push_back(storage::LabelKey(cid(), l));
+  std::vector<std::string> values;
+  EMBERDB_RETURN_IF_ERROR(store_->MultiGet(Cf::kDocs, keys, &values, found, view));
+  out->assign(labels.size(), Document());
+  storage::DocRecord rec;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (!(*found)[i]) continue;
+    EMBERDB_RETURN_IF_ERROR(storage::DecodeDocRecord(values[i], &rec));
+    Document& d = (*out)[i];
+    d.id = std::move(rec.id);
+    if (include & kIncludeDocuments) d.text = std::move(rec.text);
+    if (include & kIncludeMetadatas) d.metadata = std::move(rec.metadata);
+  }
+  if (include & kIncludeVectors) {
+    std::vector<bool> has_vector;
+    EMBERDB_RETURN_IF_ERROR(store_->MultiGet(Cf::kVectors, keys, &values, &has_vector, view));
+    const uint32_t dim = record_.options.dimension;
+    for (size_t i = 0; i < labels.size(); ++i) {
+      if (!(*found)[i]) continue;
+      if (!has_vector[i]) return Status::Corruption("document without a vector");
+      (*out)[i].vector.resize(dim);
+      EMBERDB_RETURN_IF_ERROR(storage::DecodeVector(values[i], dim, (*out)[i].vector.data()));
+    }
+  }
+  return Status::OK();
+}
+
+Status CollectionImpl::PlanLabels(const IndexPlan& plan, const storage::ReadView* view,
+                                  std::vector<uint64_t>* labels) const {
+  labels->clear();
+  if (plan.kind == IndexPlan::Kind::kRange) {
+    // Encoded values are self-delimiting and order-preserving, so [lo, hi] is one key range;
+    // exclusive bounds are left to the exact filter that every candidate goes through.
+    const IndexRange& r = plan.range;
+    const std::string prefix = storage::FieldPrefix(cid(), r.field);
+    auto type_byte = [](const MetadataValue& v) -> char {
+      std::string tmp;
+      storage::AppendIndexedValue(&tmp, v);
+      return tmp.empty() ? 0 : tmp[0];
+    };
+    std::string begin = prefix, end = prefix;
+    if (std::holds_alternative<std::monostate>(r.lo)) {
+      begin.push_back(type_byte(r.hi));
+    } else if (!storage::AppendIndexedValue(&begin, r.lo)) {
+      return Status::InvalidArgument("index range bound is not a scalar");
+    }
+    if (std::holds_alternative<std::monostate>(r.hi)) {
+      end.push_back(static_cast<char>(type_byte(r.lo) + 1));
+    } else {
+      if (!storage::AppendIndexedValue(&end, r.hi)) {
+        return Status::InvalidArgument("index range bound is not a scalar");
+      }
+      end.append(9, '\xff');  // past every label of the upper value
+    }
+    auto it = store_->NewIterator(Cf::kMetaIndex, prefix, view);
+    for (it->Seek(begin); it->Valid() && it->key() < std::string_view(end); it->Next()) {
+      labels->push_back(LabelOfIndexKey(it->key()));
+    }
+    EMBERDB_RETURN_IF_ERROR(it->status());
+    SortedUnique(labels);
+    return Status::OK();
+  }
+  bool first = true;
+  for (const IndexPlan& child : plan.children) {
+    std::vector<uint64_t> part;
+    EMBERDB_RETURN_IF_ERROR(PlanLabels(child, view, &part));
+    std::vector<uint64_t> merged;
+    if (first) {
+      merged = std::move(part);
+      first = false;
+    } else if (plan.kind == IndexPlan::Kind::kAnd) {
+      std::set_intersection(labels->begin(), labels->end(), part.begin(), part.end(),
+                            std::back_inserter(merged));
+    } else {
+      std::set_union(labels->begin(), labels->end(), part.begin(), part.end(),
+                     std::back_inserter(merged));
+    }
+    *labels = std::move(merged);
+    if (plan.kind == IndexPlan::Kind::kAnd && labels->empty()) break;
+  }
+  return Status::OK();
+}
+
+Status CollectionImpl::MatchingLabels(const Filter& filter, const storage::ReadView* view,
+                                      std::vector<uint64_t>* labels) const {
+  labels->clear();
+  const uint32_t include = kIncludeMetadatas | (filter.needs_text() ? kIncludeDocuments : 0);
+  if (std::optional<IndexPlan> plan = filter.Plan()) {
+    std::vector<uint64_t> candidates;
+    EMBERDB_RETURN_IF_ERROR(PlanLabels(*plan, view, &candidates));
+    constexpr size_t kChunk = 1024;
+    std::vector<Document> docs;
+    std::vector<bool> found;
+    for (size_t begin = 0; begin < candidates.size(); begin += kChunk) {
+      std::vector<uint64_t> chunk(candidates.begin() + begin,
+                                  candidates.begin() + std::min(candidates.size(), begin + kChunk));
+      EMBERDB_RETURN_IF_ERROR(FetchDocs(chunk, include, view, &docs, &found));
+      for (size_t i = 0; i < chunk.size(); ++i) {
+        if (found[i] && filter.Matches(docs[i].metadata, docs[i].text)) {
+          labels->push_back(chunk[i]);
+        }
+      }
+    }
+    return Status::OK();
+  }
+  // No index can narrow this filter: evaluate it on every document.
+  auto it = store_->NewIterator(Cf::kDocs, storage::CollectionPrefix(cid()), view);
+  storage::DocRecord rec;
+  for (; it->Valid(); it->Next()) {
+    EMBERDB_RETURN_IF_ERROR(storage::DecodeDocRecord(it->value(), &rec));
+    if (filter.Matches(rec.metadata, rec.text)) labels->push_back(LabelOfIndexKey(it->key()));
+  }
+  return it->status();
+}
+
+Status CollectionImpl::Get(const GetOptions& options, std::vector<Document>* out) const {
+  EMBERDB_RETURN_IF_ERROR(CheckUsable(false));
+  out->clear();
+  std::unique_ptr<Filter> filter;
+  EMBERDB_RETURN_IF_ERROR(Filter::Parse(options.where, options.where_document, &filter));
+  for (const auto& id : options.ids) EMBERDB_RETURN_IF_ERROR(ValidateId(id));
+  auto view = store_->NewReadView();
+  const uint32_t include =
+      options.include | (filter->empty() ? 0 : kIncludeMetadatas | kIncludeDocuments);
+
+  std::vector<uint64_t> labels;
+  if (!options.ids.empty()) {
+    EMBERDB_RETURN_IF_ERROR(LookupLabels(options.ids, view.get(), &labels));
+  } else if (!filter->empty()) {
+    EMBERDB_RETURN_IF_ERROR(MatchingLabels(*filter, view.get(), &labels));
+  } else {
+    // Everything, in id order: walk the id map, fetching only the requested page.
+    auto it = store_->NewIterator(Cf::kIds, storage::CollectionPrefix(cid()), view.get());
+    size_t skipped = 0;
+    for (; it->Valid() && labels.size() < options.limit; it->Next()) {
+      if (skipped < options.offset) {
+        ++skipped;
+        continue;
+      }
+      if (it->value().size() != 8) return Status::Corruption("malformed id record");
+      labels.push_back(storage::ReadU64BE(it->value().data()));
+    }
+    EMBERDB_RETURN_IF_ERROR(it->status());
+    std::vector<bool> found;
+    EMBERDB_RETURN_IF_ERROR(FetchDocs(labels, options.include, view.get(), out, &found));
+    return Status::OK();
+  }
+  std::vector<Document> docs;
+  std::vector<bool> found;
+  EMBERDB_RETURN_IF_ERROR(FetchDocs(labels, include, view.get(), &docs, &found));
+  std::vector<Document> matching;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    if (found[i] && (filter->empty() || filter->Matches(docs[i].metadata, docs[i].text))) {
+      matching.push_back(std::move(docs[i]));
+    }
+  }
+  if (options.ids.empty()) {
+    std::sort(matching.begin(), matching.end(),
+              [](const Document& a, const Document& b) { return a.id < b.id; });
+  }
+  for (size_t i = options.offset; i < matching.size() && out->size() < options.limit; ++i) {
+    Document& d = matching[i];
+    if (!(options.include & kIncludeDocuments)) d.text.clear();
+    if (!(options.include & kIncludeMetadatas)) d.metadata.clear();
+    out->push_back(std::move(d));
+  }
+  return Status::OK();
+}
+
+Status CollectionImpl::Count(uint64_t* count) const {
+  EMBERDB_RETURN_IF_ERROR(CheckUsable(false));
+  *count = count_.load();
+  return Status::OK();
+}
+
+Status CollectionImpl::Peek(size_t limit, std::vector<Document>* out) const {
+  GetOptions options;
+  options.limit = limit;
+  options.include = kIncludeAll;
+  return Get(options, out);
+}
+
+void CollectionImpl::ToHit(float ann_distance, Hit* hit) const {
+  switch (record_.options.metric) {
+    case Metric::kCosine:  // ann distance = -cos
+      hit->distance = 1.0f + ann_distance;
+      hit->score = -ann_distance;
+      break;
+    case Metric::kInnerProduct:
+      hit->distance = ann_distance;
+      hit->score = -ann_distance;
+      break;
+    case Metric::kL2:
+      hit->distance = ann_distance;
+      hit->score = 1.0f / (1.0f + ann_distance);
+      break;
+  }
+}
+
+Status CollectionImpl::ExactOver(const std::vector<uint64_t>& labels, const float* query, size_t k,
+                                 const storage::ReadView* view, std::vector<float>* distances,
+                                 std::vector<int64_t>* out_labels) const {
+  const uint32_t dim = record_.options.dimension;
+  std::vector<std::string> keys;
+  keys.reserve(labels.size());
+  for (uint64_t l : labels) keys.push_back(storage::LabelKey(cid(), l));
+  std::vector<std::string> values;
+  std::vector<bool> found;
+  EMBERDB_RETURN_IF_ERROR(store_->MultiGet(Cf::kVectors, keys, &values, &found, view));
+  auto exact = ann::NewFlatIndex(dim, index_.ann_metric());
+  std::vector<float> v(dim);
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (!found[i]) continue;
+    EMBERDB_RETURN_IF_ERROR(storage::DecodeVector(values[i], dim, v.data()));
+    ToIndexSpace(record_.options.metric, v.data(), dim);
+    int64_t label = static_cast<int64_t>(labels[i]);
+    exact->Add(1, &label, v.data());
+  }
+  distances->assign(k, 0);
+  out_labels->assign(k, -1);
+  exact->Search(1, query, k, ann::SearchParams(), distances->data(), out_labels->data());
+  return Status::OK();
+}
+
+Status CollectionImpl::SearchOne(const float* query, const QueryOptions& options,
+                                 const Filter* filter, std::vector<Hit>* out) const {
+  const size_t k = options.k;
+  // A document deleted between the index search and the fetch is missing from the fetch; the
+  // search is then repeated, so that a result list never has holes.
+  for (int attempt = 0;; ++attempt) {
+    std::vector<float> distances;
+    std::vector<int64_t> labels;
+    if (filter && !filter->empty()) {
+      std::vector<uint64_t> allowed;
+      EMBERDB_RETURN_IF_ERROR(MatchingLabels(*filter, nullptr, &allowed));
+      if (allowed.size() <= kExactFilterLimit) {
+        EMBERDB_RETURN_IF_ERROR(ExactOver(allowed, query, k, nullptr, &distances, &labels));
+      } else {
+        LabelSetFilter set(allowed);
+        index_.Search(1, query, k, options.nprobe, &set, &distances, &labels);
+      }
+    } else {
+      index_.Search(1, query, k, options.nprobe, nullptr, &distances, &labels);
+    }
+    std::vector<uint64_t> hit_labels;
+    for (int64_t l : labels) {
+      if (l >= 0) hit_labels.push_back(static_cast<uint64_t>(l));
+    }
+    std::vector<Document> docs;
+    std::vector<bool> found;
+    EMBERDB_RETURN_IF_ERROR(FetchDocs(hit_labels, options.include, nullptr, &docs, &found));
+    if (attempt < 3 && std::count(found.begin(), found.end(), false) > 0) continue;
+    out->clear();
+    for (size_t i = 0; i < hit_labels.size(); ++i) {
+      if (!found[i]) continue;
+      Hit hit;
+      ToHit(distances[i], &hit);
+      hit.id = std::move(docs[i].id);
+      hit.text = std::move(docs[i].text);
+      hit.metadata = std::move(docs[i].metadata);
+      hit.vector = std::move(docs[i].vector);
+      out->push_back(std::move(hit));
+    }
+    std::stable_sort(out->begin(), out->end(), [](const Hit& a, const Hit& b) {
+      return a.distance != b.distance ? a.distance < b.distance : a.id < b.id;
+    });
+    return Status::OK();
+  }
+}
+
+Status CollectionImpl::Query(std::span<const float> query, const QueryOptions& options,
+                             std::vector<Hit>* out) const {
+  std::vector<std::vector<Hit>> all;
+  EMBERDB_RETURN_IF_ERROR(QueryBatch(query, options, &all));
+  *out = std::move(all[0]);
+  return Status::OK();
+}
+
+Status CollectionImpl::QueryBatch(std::span<const float> queries, const QueryOptions& options,
+                                  std::vector<std::vector<Hit>>* out) const {
+  EMBERDB_RETURN_IF_ERROR(CheckUsable(false));
+  const uint32_t dim = record_.options.dimension;
+  if (queries.empty() || queries.size() % dim != 0) {
+    return Status::InvalidArgument("query vectors hold " + std::to_string(queries.size()) +
+                                   " floats, not a positive multiple of the dimension " +
+                                   std::to_string(dim));
+  }
+  if (options.k == 0) return Status::InvalidArgument("k must be at least 1");
+  if (options.nprobe < 0) return Status::InvalidArgument("nprobe must not be negative");
+  std::unique_ptr<Filter> filter;
+  EMBERDB_RETURN_IF_ERROR(Filter::Parse(options.where, options.where_document, &filter));
+  const size_t nq = queries.size() / dim;
+  std::vector<float> q(queries.begin(), queries.end());
+  for (size_t i = 0; i < nq; ++i) {
+    EMBERDB_RETURN_IF_ERROR(
+        ValidateQueryVector(q.data() + i * dim, dim, dim, record_.options.metric));
+    ToIndexSpace(record_.options.metric, q.data() + i * dim, dim);
+  }
+  out->assign(nq, {});
+  for (size_t i = 0; i < nq; ++i) {
+    EMBERDB_RETURN_IF_ERROR(SearchOne(q.data() + i * dim, options, filter.get(), &(*out)[i]));
+  }
+  return Status::OK();
+}
+
+Status CollectionImpl::QueryText(const std::string& text, const QueryOptions& options,
+                                 std::vector<Hit>* out) const {
+  EMBERDB_RETURN_IF_ERROR(CheckUsable(false));
+  EMBERDB_RETURN_IF_ERROR(ValidateText("query", text));
+  std::vector<float> v;
+  EMBERDB_RETURN_IF_ERROR(EmbedTexts({text}, /*as_query=*/true, &v, nullptr));
+  return Query(v, options, out);
+}
+
+Status CollectionImpl::Stats(CollectionStats* out) const {
+  EMBERDB_RETURN_IF_ERROR(CheckUsable(false));
+  *out = CollectionStats();
+  out->documents = count_.load();
+  index_.FillStats(out);
+  out->vectors_pending =
+      out->documents > out->vectors_indexed ? out->documents - out->vectors_indexed : 0;
+  out->disk_bytes = store_->ApproximateBytes(storage::CollectionPrefix(cid()));
+  return Status::OK();
+}
+
+Status CollectionImpl::WaitForIndex() {
+  index_.Wait();
+  return Status::OK();
+}
+
+}  // namespace emberdb
