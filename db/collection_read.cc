@@ -148,7 +148,8 @@ Status CollectionImpl::PlanLabels(const IndexPlan& plan, const storage::ReadView
 Status CollectionImpl::MatchingLabels(const Filter& filter, const storage::ReadView* view,
                                       std::vector<uint64_t>* labels) const {
   labels->clear();
-  const uint32_t include = kIncludeMetadatas | (filter.needs_text() ? kIncludeDocuments : 0);
+  const uint32_t include =
+      kIncludeMetadatas | (filter.needs_text() ? uint32_t{kIncludeDocuments} : uint32_t{0});
   if (std::optional<IndexPlan> plan = filter.Plan()) {
     std::vector<uint64_t> candidates;
     EMBERDB_RETURN_IF_ERROR(PlanLabels(*plan, view, &candidates));

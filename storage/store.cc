@@ -57,7 +57,9 @@ size_t Batch::count() const { return batch_->Count(); }
 
 // ---- ReadView ----
 
-ReadView::~ReadView() { db_->ReleaseSnapshot(snapshot_); }
+ReadView::~ReadView() {
+  if (snapshot_) db_->ReleaseSnapshot(snapshot_);
+}
 
 // ---- PrefixIterator ----
 
@@ -180,7 +182,10 @@ Status Store::Write(Batch* batch, bool sync) {
 }
 
 std::unique_ptr<ReadView> Store::NewReadView() const {
-  return std::unique_ptr<ReadView>(new ReadView(db_.get(), db_->GetSnapshot()));
+  // A secondary instance has no snapshots. Its data changes only in CatchUp(), so between
+  // refreshes the latest data is a consistent view; a read racing a refresh may see part of it.
+  return std::unique_ptr<ReadView>(
+      new ReadView(db_.get(), read_only_ ? nullptr : db_->GetSnapshot()));
 }
 
 Status Store::Get(Cf cf, std::string_view key, std::string* value, const ReadView* view,

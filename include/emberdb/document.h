@@ -5,8 +5,11 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
+
+#include "emberdb/status.h"
 
 namespace emberdb {
 
@@ -69,5 +72,12 @@ struct Hit {
   Metadata metadata;       // when kIncludeMetadatas
   std::vector<float> vector;  // when kIncludeVectors
 };
+
+// Metadata as a JSON object: strings, integers (int64), other numbers (double), booleans and
+// homogeneous arrays of those; null only where Update accepts it. Anything else (nested
+// objects, mixed arrays, empty arrays) is InvalidArgument naming the field.
+Status MetadataFromJson(std::string_view json, Metadata* out);
+// The inverse; integers stay integers, doubles print with enough digits to round-trip.
+std::string MetadataToJson(const Metadata& metadata);
 
 }  // namespace emberdb
