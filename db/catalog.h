@@ -25,6 +25,10 @@ struct Counters {
   uint64_t change_seq = 0;  // last change-log sequence written
 };
 
+// Change-log entries (storage/README.md): one byte of operation, then the label.
+constexpr char kChangeAdd = 'A';
+constexpr char kChangeRemove = 'R';
+
 std::string CatalogKey(std::string_view name);
 constexpr std::string_view kCatalogPrefix = "collection/";
 std::string CountersKey(uint32_t cid);

@@ -2,13 +2,13 @@
 
 namespace emberdb {
 
-CollectionImpl::CollectionImpl(std::shared_ptr<storage::Store> store, CollectionRecord record,
+CollectionImpl::CollectionImpl(IndexEnv env, CollectionRecord record,
                                std::unique_ptr<Embedder> embedder, Status embedder_status)
-    : store_(store),
+    : store_(env.store),
       record_(std::move(record)),
       embedder_(std::move(embedder)),
       embedder_status_(std::move(embedder_status)),
-      index_(store, record_.cid, record_.options) {}
+      index_(std::move(env), record_.cid, record_.name, record_.options) {}
 
 CollectionImpl::~CollectionImpl() = default;
 
@@ -38,9 +38,19 @@ Status CollectionImpl::Refresh() {
   return Open();
 }
 
-void CollectionImpl::Invalidate(Status why) {
-  std::lock_guard lock(state_mu_);
-  invalid_ = std::move(why);
+void CollectionImpl::Invalidate(Status why, bool dropped) {
+  {
+    std::lock_guard lock(state_mu_);
+    invalid_ = std::move(why);
+  }
+  // Writers finish before the index is saved or removed.
+  std::lock_guard write_lock(write_mu_);
+  index_.Stop();
+  if (dropped) {
+    index_.RemoveSnapshot();
+  } else {
+    index_.SaveIfChanged();
+  }
 }
 
 Status CollectionImpl::CheckUsable(bool writing) const {

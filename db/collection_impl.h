@@ -20,14 +20,15 @@ namespace emberdb {
 class CollectionImpl : public Collection {
  public:
   // `embedder` may be null: then `embedder_status` says why text cannot be embedded.
-  CollectionImpl(std::shared_ptr<storage::Store> store, CollectionRecord record,
-                 std::unique_ptr<Embedder> embedder, Status embedder_status);
+  CollectionImpl(IndexEnv env, CollectionRecord record, std::unique_ptr<Embedder> embedder,
+                 Status embedder_status);
   ~CollectionImpl() override;
 
   // Loads counters and builds the search index from storage.
   Status Open();
-  // Called by DB::DropCollection and DB::Close: every later call fails.
-  void Invalidate(Status why);
+  // Called by DB::DropCollection and DB::Close: stops background work; every later call fails
+  // with `why`. `dropped` also removes the index snapshot, else it is saved when it changed.
+  void Invalidate(Status why, bool dropped);
   // Read-only handles: re-reads counters and rebuilds the index when the writer changed it.
   Status Refresh();
   uint32_t cid() const { return record_.cid; }

@@ -16,9 +16,6 @@ namespace {
 
 using storage::Cf;
 
-constexpr char kChangeAdd = 'A';
-constexpr char kChangeRemove = 'R';
-
 std::string ChangeValue(char op, uint64_t label) {
   std::string v(1, op);
   storage::AppendU64BE(&v, label);
@@ -258,7 +255,7 @@ Status CollectionImpl::WriteLocked(std::vector<Prepared> docs, WriteMode mode,
   EMBERDB_RETURN_IF_ERROR(store_->Write(&batch, wo.sync));
   counters_ = counters;
   count_.store(counters.count);
-  index_.Apply(index_labels, index_vectors, {});
+  index_.Apply(index_labels, index_vectors, {}, counters.change_seq);
   return Status::OK();
 }
 
@@ -318,7 +315,7 @@ Status CollectionImpl::DeleteLabelsLocked(const std::vector<uint64_t>& labels_in
   EMBERDB_RETURN_IF_ERROR(store_->Write(&batch, wo.sync));
   counters_ = counters;
   count_.store(counters.count);
-  index_.Apply({}, {}, removed);
+  index_.Apply({}, {}, removed, counters.change_seq);
   if (deleted) *deleted = removed.size();
   return Status::OK();
 }

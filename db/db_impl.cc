@@ -50,7 +50,11 @@ Status DB::Open(const std::string& path, const Options& options, std::unique_ptr
 }
 
 DBImpl::DBImpl(std::string path, Options options, std::shared_ptr<storage::Store> store)
-    : path_(std::move(path)), options_(std::move(options)), store_(std::move(store)) {}
+    : path_(std::move(path)),
+      options_(std::move(options)),
+      store_(std::move(store)),
+      log_(std::make_shared<EventLog>(store_->read_only() ? "" : path_ + "/emberdb.log",
+                                      options_.log_to_stderr)) {}
 
 DBImpl::~DBImpl() { Close(); }
 
@@ -84,8 +88,7 @@ Status DBImpl::Close() {
   closed_ = true;
   Status result;
   for (auto& [name, collection] : open_) {
-    collection->WaitForIndex();
-    collection->Invalidate(Status::Aborted("database " + path_ + " is closed"));
+    collection->Invalidate(Status::Aborted("database " + path_ + " is closed"), false);
   }
   open_.clear();
   // Collections keep the store alive while the application still holds their handles.
@@ -152,7 +155,8 @@ Status DBImpl::CreateCollection(const std::string& name, const CollectionOptions
   batch.Put(Cf::kDefault, CountersKey(rec.cid), EncodeCounters(Counters()));
   EMBERDB_RETURN_IF_ERROR(store_->Write(&batch, /*sync=*/true));
   catalog_[name] = rec;
-  auto collection = std::make_shared<CollectionImpl>(store_, rec, std::move(embedder), Status());
+  auto collection =
+      std::make_shared<CollectionImpl>(MakeIndexEnv(), rec, std::move(embedder), Status());
   EMBERDB_RETURN_IF_ERROR(collection->Open());
   open_[name] = collection;
   *out = collection;
@@ -178,7 +182,7 @@ Status DBImpl::OpenCollectionLocked(const CollectionRecord& rec,
     }
   }
   auto collection =
-      std::make_shared<CollectionImpl>(store_, rec, std::move(embedder), embedder_status);
+      std::make_shared<CollectionImpl>(MakeIndexEnv(), rec, std::move(embedder), embedder_status);
   EMBERDB_RETURN_IF_ERROR(collection->Open());
   open_[rec.name] = collection;
   *out = std::move(collection);
@@ -257,7 +261,9 @@ Status DBImpl::DropCollection(const std::string& name) {
     return Status::NotFound("collection '" + name + "' not found in " + path_);
   }
   auto open = open_.find(name);
-  if (open != open_.end()) open->second->WaitForIndex();
+  if (open != open_.end()) {
+    open->second->Invalidate(Status::NotFound("collection '" + name + "' was dropped"), true);
+  }
   const std::string prefix = storage::CollectionPrefix(rec->second.cid);
   const std::string end = storage::PrefixSuccessor(prefix);
   storage::Batch batch = store_->NewBatch();
@@ -267,10 +273,7 @@ Status DBImpl::DropCollection(const std::string& name) {
   batch.Delete(Cf::kDefault, CatalogKey(name));
   batch.Delete(Cf::kDefault, CountersKey(rec->second.cid));
   EMBERDB_RETURN_IF_ERROR(store_->Write(&batch, /*sync=*/true));
-  if (open != open_.end()) {
-    open->second->Invalidate(Status::NotFound("collection '" + name + "' was dropped"));
-    open_.erase(open);
-  }
+  if (open != open_.end()) open_.erase(open);
   catalog_.erase(rec);
   return Status::OK();
 }
@@ -287,7 +290,7 @@ Status DBImpl::Refresh() {
   for (auto it = open_.begin(); it != open_.end();) {
     auto rec = catalog_.find(it->first);
     if (rec == catalog_.end() || rec->second.cid != it->second->cid()) {
-      it->second->Invalidate(Status::NotFound("collection '" + it->first + "' was dropped"));
+      it->second->Invalidate(Status::NotFound("collection '" + it->first + "' was dropped"), false);
       it = open_.erase(it);
       continue;
     }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "db/collection_impl.h"
+#include "db/event_log.h"
 #include "emberdb/db.h"
 #include "storage/store.h"
 
@@ -37,11 +38,13 @@ class DBImpl : public DB {
   Status CheckWritable() const;
   // Creates the embedder a collection's options name, with the collection's prompt settings.
   Status MakeEmbedder(const CollectionOptions& options, std::unique_ptr<Embedder>* out) const;
+  IndexEnv MakeIndexEnv() const { return {store_, log_, path_ + "/index"}; }
   Status OpenCollectionLocked(const CollectionRecord& record, std::shared_ptr<CollectionImpl>* out);
 
   const std::string path_;
   const Options options_;
   std::shared_ptr<storage::Store> store_;
+  std::shared_ptr<EventLog> log_;
 
   std::mutex mu_;  // guards everything below
   bool closed_ = false;

@@ -1,3 +1,5 @@
+// Serving: load, apply, search, stats. Training is in index_training.cc, snapshots in
+// index_snapshot.cc.
 #include "db/index_manager.h"
 
 #include <cmath>
@@ -8,6 +10,8 @@
 
 namespace emberdb {
 
+using storage::Cf;
+
 void ToIndexSpace(Metric metric, float* v, size_t dim) {
   if (metric != Metric::kCosine) return;
   double norm = 0;
@@ -17,34 +21,79 @@ void ToIndexSpace(Metric metric, float* v, size_t dim) {
   for (size_t i = 0; i < dim; ++i) v[i] *= inv;
 }
 
-IndexManager::IndexManager(std::shared_ptr<storage::Store> store, uint32_t cid,
+IndexManager::IndexManager(IndexEnv env, uint32_t cid, std::string collection_name,
                            const CollectionOptions& options)
-    : store_(std::move(store)),
+    : env_(std::move(env)),
       cid_(cid),
+      name_(std::move(collection_name)),
       options_(options),
-      ann_metric_(options.metric == Metric::kL2 ? ann::Metric::kL2 : ann::Metric::kInnerProduct) {}
+      ann_metric_(options.metric == Metric::kL2 ? ann::Metric::kL2 : ann::Metric::kInnerProduct) {
+  if (!ann::IndexSpec::Parse(options.index, &spec_).ok()) spec_.kind = ann::IndexSpec::Kind::kFlat;
+  fetcher_ = [this](size_t n, const int64_t* labels, float* out) {
+    bool all = false;
+    return FetchVectors(n, labels, out, &all).ok() && all;
+  };
+}
 
-IndexManager::~IndexManager() = default;
+IndexManager::~IndexManager() { Stop(); }
 
-Status IndexManager::Load() {
+uint64_t IndexManager::CurrentSeq() const {
+  std::string bytes;
+  bool found = false;
+  std::string key = "counters/";
+  storage::AppendU32BE(&key, cid_);
+  if (!env_.store->Get(Cf::kDefault, key, &bytes, nullptr, &found).ok() || !found ||
+      bytes.size() != 24) {
+    return 0;
+  }
+  return storage::ReadU64BE(bytes.data() + 16);
+}
+
+Status IndexManager::FetchVectors(size_t n, const int64_t* labels, float* out,
+                                  bool* all_found) const {
+  const uint32_t dim = options_.dimension;
+  std::vector<std::string> keys(n);
+  for (size_t i = 0; i < n; ++i)
+    keys[i] = storage::LabelKey(cid_, static_cast<uint64_t>(labels[i]));
+  std::vector<std::string> values;
+  std::vector<bool> found;
+  EMBERDB_RETURN_IF_ERROR(env_.store->MultiGet(Cf::kVectors, keys, &values, &found));
+  *all_found = true;
+  for (size_t i = 0; i < n; ++i) {
+    float* v = out + i * dim;
+    if (!found[i]) {
+      *all_found = false;
+      std::fill(v, v + dim, 0.0f);
+      continue;
+    }
+    EMBERDB_RETURN_IF_ERROR(storage::DecodeVector(values[i], dim, v));
+    ToIndexSpace(options_.metric, v, dim);
+  }
+  return Status::OK();
+}
+
+Status IndexManager::BuildExact(std::unique_ptr<ann::VectorIndex>* out, uint64_t* seq) {
   const uint32_t dim = options_.dimension;
   auto index = ann::NewFlatIndex(dim, ann_metric_);
-  auto view = store_->NewReadView();
-  auto it = store_->NewIterator(storage::Cf::kVectors, storage::CollectionPrefix(cid_), view.get());
+  auto view = env_.store->NewReadView();
+  std::string key = "counters/", bytes;
+  storage::AppendU32BE(&key, cid_);
+  bool found = false;
+  EMBERDB_RETURN_IF_ERROR(env_.store->Get(Cf::kDefault, key, &bytes, view.get(), &found));
+  *seq = found && bytes.size() == 24 ? storage::ReadU64BE(bytes.data() + 16) : 0;
+  auto it = env_.store->NewIterator(Cf::kVectors, storage::CollectionPrefix(cid_), view.get());
   constexpr size_t kChunk = 4096;
   std::vector<int64_t> labels;
   std::vector<float> vectors;
-  labels.reserve(kChunk);
-  vectors.reserve(kChunk * dim);
   auto flush = [&] {
     index->Add(labels.size(), labels.data(), vectors.data());
     labels.clear();
     vectors.clear();
   };
   for (; it->Valid(); it->Next()) {
-    std::string_view key = it->key();
-    if (key.size() != 12) return Status::Corruption("malformed vector key");
-    labels.push_back(static_cast<int64_t>(storage::ReadU64BE(key.data() + 4)));
+    std::string_view k = it->key();
+    if (k.size() != 12) return Status::Corruption("malformed vector key");
+    labels.push_back(static_cast<int64_t>(storage::ReadU64BE(k.data() + 4)));
     vectors.resize(labels.size() * dim);
     float* v = vectors.data() + (labels.size() - 1) * dim;
     EMBERDB_RETURN_IF_ERROR(storage::DecodeVector(it->value(), dim, v));
@@ -53,16 +102,46 @@ Status IndexManager::Load() {
   }
   EMBERDB_RETURN_IF_ERROR(it->status());
   if (!labels.empty()) flush();
+  *out = std::move(index);
+  return Status::OK();
+}
+
+Status IndexManager::Load() {
+  Stop();
+  stop_ = false;
+  const uint64_t current = CurrentSeq();
+  std::unique_ptr<ann::VectorIndex> index;
+  uint64_t trained_at = 0;
+  uint64_t seq = current;
+  uint64_t snapshot_seq = 0;
+  Status s = spec_.kind == ann::IndexSpec::Kind::kFlat
+                 ? Status::NotFound("exact index")
+                 : LoadSnapshot(current, &index, &trained_at, &snapshot_seq);
+  if (!s.ok()) {
+    if (!s.IsNotFound()) {
+      env_.log->Log("collection '" + name_ + "': " + s.ToString() +
+                    "; rebuilding the index from storage");
+    }
+    trained_at = 0;
+    EMBERDB_RETURN_IF_ERROR(BuildExact(&index, &seq));
+  }
   std::unique_lock lock(mu_);
   index_ = std::move(index);
+  trained_at_ = trained_at;
+  applied_seq_ = seq;
+  saved_seq_ = trained_at ? snapshot_seq : 0;
+  if (!trained_at) TrimChangeLog(seq);  // an exact index is rebuilt from storage, never replayed
+  MaybeStartTraining();
   return Status::OK();
 }
 
 void IndexManager::Apply(const std::vector<int64_t>& add_labels, const std::vector<float>& vectors,
-                         const std::vector<int64_t>& remove_labels) {
+                         const std::vector<int64_t>& remove_labels, uint64_t seq) {
   std::unique_lock lock(mu_);
   if (!remove_labels.empty()) index_->Remove(remove_labels.size(), remove_labels.data());
   if (!add_labels.empty()) index_->Add(add_labels.size(), add_labels.data(), vectors.data());
+  applied_seq_ = seq;
+  MaybeStartTraining();
 }
 
 void IndexManager::Search(size_t nq, const float* queries, size_t k, int nprobe,
@@ -73,26 +152,30 @@ void IndexManager::Search(size_t nq, const float* queries, size_t k, int nprobe,
   ann::SearchParams params;
   params.nprobe = nprobe;
   params.filter = filter;
+  params.refine = spec_.compressed() ? &fetcher_ : nullptr;
   std::shared_lock lock(mu_);
   index_->Search(nq, queries, k, params, distances->data(), labels->data());
 }
 
-uint64_t IndexManager::size() const {
+bool IndexManager::exact() const {
   std::shared_lock lock(mu_);
-  return index_->size();
+  return trained_at_ == 0;
 }
 
 void IndexManager::FillStats(CollectionStats* stats) const {
-  std::shared_lock lock(mu_);
-  ann::IndexStats s = index_->Stats();
-  stats->vectors_indexed = s.size;
-  stats->index_kind = s.kind;
-  stats->nlist = s.nlist;
-  stats->list_imbalance = s.imbalance;
-  stats->memory_bytes = s.memory_bytes;
-  stats->nprobe = index_->default_nprobe();
+  {
+    std::shared_lock lock(mu_);
+    ann::IndexStats s = index_->Stats();
+    stats->vectors_indexed = s.size;
+    stats->index_kind = s.kind;
+    stats->nlist = s.nlist;
+    stats->list_imbalance = s.imbalance;
+    stats->memory_bytes = s.memory_bytes;
+    stats->nprobe = index_->default_nprobe();
+    stats->trained_at = trained_at_;
+  }
+  std::lock_guard lock(train_mu_);
+  stats->training = training_;
 }
-
-void IndexManager::Wait() {}
 
 }  // namespace emberdb

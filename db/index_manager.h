@@ -1,56 +1,115 @@
-// IndexManager: the in-memory search index of one collection, derived from the vectors in
-// storage (the source of truth) and kept in step with every committed write.
+// IndexManager: the in-memory search index of one collection. It is derived from the vectors
+// in storage (the source of truth) and kept in step with every committed write.
+//
+// Lifecycle: a collection is searched exactly (a Flat index) until it holds
+// CollectionOptions::train_threshold vectors; then a background thread trains the IVF index the
+// options name, fills it from a storage snapshot, replays the change log written meanwhile, and
+// swaps it in atomically. When the collection grows to 4x the size it was trained at, the same
+// happens again. Writes and queries go on during training, served by the previous index.
+//
+// Persistence: a trained index is saved to <db>/index/<cid>.idx (write to a temporary file,
+// fsync, rename) tagged with the change-log sequence it reflects. On open it is loaded, its
+// checksum verified, and the change log after its sequence replayed; a missing, corrupt or stale
+// snapshot is rebuilt from storage, and the event log says so.
 //
 // Concurrency: searches take the index lock shared; applying a committed write takes it
-// exclusively for the few microseconds of the add/remove. Training (issue: IVF lifecycle) builds
-// a new index off to the side and swaps it in under the exclusive lock.
+// exclusively for the duration of the add/remove only.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "ann/vector_index.h"
+#include "db/event_log.h"
 #include "emberdb/db.h"
 #include "storage/store.h"
 
 namespace emberdb {
 
+// Where a collection's index lives and reports.
+struct IndexEnv {
+  std::shared_ptr<storage::Store> store;
+  std::shared_ptr<EventLog> log;
+  std::string snapshot_dir;  // <db>/index
+};
+
 class IndexManager {
  public:
-  IndexManager(std::shared_ptr<storage::Store> store, uint32_t cid,
+  IndexManager(IndexEnv env, uint32_t cid, std::string collection_name,
                const CollectionOptions& options);
   ~IndexManager();
 
-  // Builds the index from the vectors in storage.
+  // Builds the serving index: the saved snapshot brought up to date, else exact from storage
+  // (and then trains in the background when the collection is large enough).
   Status Load();
 
-  // Applies a write that storage has committed. `vectors` are in index space (normalised for
-  // cosine), add_labels.size() * dimension floats.
+  // Applies a write that storage has committed (the collection's write lock is held) and that
+  // brought the change log to `seq`. `vectors` are in index space, add_labels.size() * dimension
+  // floats.
   void Apply(const std::vector<int64_t>& add_labels, const std::vector<float>& vectors,
-             const std::vector<int64_t>& remove_labels);
+             const std::vector<int64_t>& remove_labels, uint64_t seq);
 
-  // k nearest labels per query, in ann distance space (see ann/vector_index.h), label -1 where
+  // k nearest labels per query, in ann distance space (see ann/vector_index.h); label -1 where
   // fewer than k exist.
   void Search(size_t nq, const float* queries, size_t k, int nprobe, const ann::LabelFilter* filter,
               std::vector<float>* distances, std::vector<int64_t>* labels) const;
 
-  uint64_t size() const;
   void FillStats(CollectionStats* stats) const;
-  // Waits for background index work to finish.
+  // Waits until no training runs.
   void Wait();
+  // Cancels a training run and waits for its thread; called before drop and close.
+  void Stop();
+  // Saves the serving index if it is trained and has changed since it was last saved.
+  Status SaveIfChanged();
+  // Removes the snapshot file (the collection was dropped).
+  void RemoveSnapshot();
 
   ann::Metric ann_metric() const { return ann_metric_; }
+  bool exact() const;
 
  private:
-  std::shared_ptr<storage::Store> store_;
-  uint32_t cid_;
-  CollectionOptions options_;
-  ann::Metric ann_metric_;
+  Status LoadSnapshot(uint64_t current_seq, std::unique_ptr<ann::VectorIndex>* out,
+                      uint64_t* trained_at, uint64_t* snapshot_seq);
+  Status BuildExact(std::unique_ptr<ann::VectorIndex>* out, uint64_t* seq);
+  // Replays change-log entries after `from_seq` onto `index`; returns the last seq applied.
+  Status CatchUp(ann::VectorIndex* index, uint64_t from_seq, uint64_t* last_seq);
+  Status FetchVectors(size_t n, const int64_t* labels, float* out, bool* all_found) const;
+  void MaybeStartTraining();  // mu_ held exclusively by the caller
+  void TrainInBackground();
+  Status Train(std::unique_ptr<ann::VectorIndex>* out, uint64_t* trained_at, uint64_t* seq);
+  Status ChooseDefaultNprobe(ann::VectorIndex* ivf, uint64_t expected);
+  Status Save(const ann::VectorIndex& index, uint64_t seq, uint64_t trained_at);
+  void TrimChangeLog(uint64_t up_to_seq);
+  uint64_t CurrentSeq() const;
+  std::string SnapshotPath() const;
 
-  mutable std::shared_mutex mu_;
+  IndexEnv env_;
+  const uint32_t cid_;
+  const std::string name_;
+  const CollectionOptions options_;
+  const ann::Metric ann_metric_;
+  ann::IndexSpec spec_;
+  ann::VectorFetcher fetcher_;  // exact vectors from storage, for re-ranking
+
+  mutable std::shared_mutex mu_;  // guards the serving index and the fields below
   std::unique_ptr<ann::VectorIndex> index_;
+  uint64_t trained_at_ = 0;   // 0 while exact
+  uint64_t applied_seq_ = 0;  // the change log sequence the index reflects
+  uint64_t saved_seq_ = 0;    // the sequence of the snapshot on disk
+
+  mutable std::mutex train_mu_;  // guards the training thread's lifecycle
+  std::condition_variable train_cv_;
+  std::thread trainer_;
+  bool training_ = false;
+  uint64_t failed_at_ = 0;  // size at which training last failed: retried at twice that
+  std::atomic<bool> stop_{false};
 };
 
 // Converts a vector to index space: a unit vector under cosine, unchanged otherwise.

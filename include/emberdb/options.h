@@ -51,7 +51,7 @@ struct CollectionOptions {
   uint32_t dimension = 0;
   Metric metric = Metric::kCosine;
   // Embedder spec (see embedder.h); empty when the application always provides vectors.
-  std::string embedder;
+  std::string embedder{};
   // FAISS factory-style index description:
   //   "Flat"             exact search always
   //   "IVF,Flat"         IVF with nlist chosen from the size (about 4 * sqrt(N))
@@ -68,17 +68,17 @@ struct CollectionOptions {
   // recall@10 against exact search on a sample of the collection's own vectors.
   double target_recall = 0.0;
   // Model prompts and truncation policy for the embedder (see EmbedderOptions).
-  std::string query_prompt;     // "" : the model's own
-  std::string document_prompt;  // "" : the model's own
+  std::string query_prompt{};     // "" : the model's own
+  std::string document_prompt{};  // "" : the model's own
   bool truncation_is_error = false;
 };
 
 // How to read documents back. `ids`, `where` and `where_document` combine with AND;
 // all empty means every document, in id order.
 struct GetOptions {
-  std::vector<std::string> ids;
-  std::string where;           // JSON, Chroma's where language
-  std::string where_document;  // JSON: {"$contains": "..."} / {"$not_contains": "..."}
+  std::vector<std::string> ids{};
+  std::string where{};         // JSON, Chroma's where language
+  std::string where_document{};  // JSON: {"$contains": "..."} / {"$not_contains": "..."}
   size_t limit = SIZE_MAX;
   size_t offset = 0;
   uint32_t include = kIncludeDefault;
@@ -86,8 +86,8 @@ struct GetOptions {
 
 struct QueryOptions {
   size_t k = 10;
-  std::string where;
-  std::string where_document;
+  std::string where{};
+  std::string where_document{};
   uint32_t include = kIncludeDefault;
   // Lists probed by an IVF index for this query (0: the collection's setting).
   int nprobe = 0;

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -76,6 +78,42 @@ inline std::vector<std::string> AllIds(const emberdb::Collection& c) {
   std::vector<std::string> ids;
   for (auto& d : docs) ids.push_back(d.id);
   return ids;
+}
+
+}  // namespace emberdb_test
+
+namespace emberdb_test {
+
+// L2-normalised vectors from a mixture of `clusters` Gaussians: the shape of real embeddings.
+inline std::vector<std::vector<float>> ClusteredVectors(size_t n, size_t dim, size_t clusters,
+                                                        uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::vector<float>> centers;
+  for (size_t c = 0; c < clusters; ++c) centers.push_back(RandomVector(rng, dim));
+  std::normal_distribution<float> noise(0, 0.35f);
+  std::vector<std::vector<float>> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& c = centers[rng() % clusters];
+    out[i].resize(dim);
+    double norm = 0;
+    for (size_t d = 0; d < dim; ++d) {
+      out[i][d] = c[d] + noise(rng);
+      norm += double(out[i][d]) * out[i][d];
+    }
+    for (float& x : out[i]) x = static_cast<float>(x / std::sqrt(norm));
+  }
+  return out;
+}
+
+inline std::string ReadFile(const std::string& path) {
+  std::string s;
+  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
+    std::fclose(f);
+  }
+  return s;
 }
 
 }  // namespace emberdb_test

@@ -1,0 +1,247 @@
+// Index snapshots on disk and the change log that brings them up to date.
+//
+// File <db>/index/<cid>.idx:  "EMBSNAP1" | u64 change seq | u64 trained-at size |
+//                              u64 payload bytes | payload (ann/'s self-checking serialization)
+// written to <cid>.idx.tmp, fsynced, renamed over the old file, and the directory fsynced.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+
+#include "db/catalog.h"
+#include "db/index_manager.h"
+#include "storage/keys.h"
+
+namespace emberdb {
+namespace {
+
+using storage::Cf;
+
+constexpr char kMagic[8] = {'E', 'M', 'B', 'S', 'N', 'A', 'P', '1'};
+constexpr size_t kHeaderBytes = 32;
+
+Status WriteAll(int fd, const char* p, size_t n, const std::string& path) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return Status::IOError("writing " + path + ": " + std::strerror(errno));
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return Status::OK();
+}
+
+// A read-only memory map of a whole file, so that a large snapshot is not copied into the heap
+// before FAISS reads it.
+class MappedFile {
+ public:
+  ~MappedFile() {
+    if (data_) munmap(data_, size_);
+  }
+  Status Open(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return Status::NotFound("no index snapshot at " + path);
+      return Status::IOError("opening " + path + ": " + std::strerror(errno));
+    }
+    struct stat st;
+    Status s;
+    if (fstat(fd, &st) != 0) {
+      s = Status::IOError("stat " + path + ": " + std::strerror(errno));
+    } else if (st.st_size > 0) {
+      size_ = static_cast<size_t>(st.st_size);
+      void* p = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p == MAP_FAILED) {
+        size_ = 0;
+        s = Status::IOError("mapping " + path + ": " + std::strerror(errno));
+      } else {
+        data_ = p;
+      }
+    }
+    ::close(fd);
+    return s;
+  }
+  std::string_view bytes() const { return {static_cast<const char*>(data_), size_}; }
+
+ private:
+  void* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+}  // namespace
+
+std::string IndexManager::SnapshotPath() const {
+  return env_.snapshot_dir + "/" + std::to_string(cid_) + ".idx";
+}
+
+void IndexManager::RemoveSnapshot() {
+  std::error_code ec;
+  std::filesystem::remove(SnapshotPath(), ec);
+}
+
+Status IndexManager::Save(const ann::VectorIndex& index, uint64_t seq, uint64_t trained_at) {
+  std::string payload;
+  EMBERDB_RETURN_IF_ERROR(index.Serialize(&payload));
+  std::string header(kMagic, sizeof kMagic);
+  storage::AppendU64BE(&header, seq);
+  storage::AppendU64BE(&header, trained_at);
+  storage::AppendU64BE(&header, payload.size());
+  std::error_code ec;
+  std::filesystem::create_directories(env_.snapshot_dir, ec);
+  const std::string path = SnapshotPath();
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError("creating " + tmp + ": " + std::strerror(errno));
+  Status s = WriteAll(fd, header.data(), header.size(), tmp);
+  if (s.ok()) s = WriteAll(fd, payload.data(), payload.size(), tmp);
+  if (s.ok() && ::fsync(fd) != 0) s = Status::IOError("fsync " + tmp + ": " + std::strerror(errno));
+  ::close(fd);
+  if (s.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) {
+    s = Status::IOError("renaming " + tmp + ": " + std::strerror(errno));
+  }
+  if (!s.ok()) {
+    std::filesystem::remove(tmp, ec);
+    return s;
+  }
+  int dir = ::open(env_.snapshot_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return Status::OK();
+}
+
+Status IndexManager::SaveIfChanged() {
+  if (env_.store->read_only()) return Status::OK();
+  uint64_t seq, trained_at;
+  {
+    std::shared_lock lock(mu_);
+    if (trained_at_ == 0 || applied_seq_ == saved_seq_) return Status::OK();
+    seq = applied_seq_;
+    trained_at = trained_at_;
+    EMBERDB_RETURN_IF_ERROR(Save(*index_, seq, trained_at));
+  }
+  {
+    std::unique_lock lock(mu_);
+    saved_seq_ = seq;
+  }
+  TrimChangeLog(seq);
+  return Status::OK();
+}
+
+Status IndexManager::LoadSnapshot(uint64_t current_seq, std::unique_ptr<ann::VectorIndex>* out,
+                                  uint64_t* trained_at, uint64_t* snapshot_seq) {
+  const std::string path = SnapshotPath();
+  MappedFile file;
+  EMBERDB_RETURN_IF_ERROR(file.Open(path));
+  std::string_view bytes = file.bytes();
+  if (bytes.size() < kHeaderBytes || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
+    return Status::Corruption("index snapshot " + path + " has no valid header");
+  }
+  const uint64_t seq = storage::ReadU64BE(bytes.data() + 8);
+  *snapshot_seq = seq;
+  *trained_at = storage::ReadU64BE(bytes.data() + 16);
+  const uint64_t length = storage::ReadU64BE(bytes.data() + 24);
+  if (length != bytes.size() - kHeaderBytes) {
+    return Status::Corruption("index snapshot " + path + " is " + std::to_string(bytes.size()) +
+                              " bytes, its header promises " +
+                              std::to_string(length + kHeaderBytes));
+  }
+  if (seq > current_seq) {
+    return Status::Corruption("index snapshot " + path + " is newer than the data (sequence " +
+                              std::to_string(seq) + " > " + std::to_string(current_seq) + ")");
+  }
+  if (seq < current_seq) {
+    // The change log must still hold every change after the snapshot.
+    std::string v;
+    bool found = false;
+    EMBERDB_RETURN_IF_ERROR(
+        env_.store->Get(Cf::kChanges, storage::ChangeKey(cid_, seq + 1), &v, nullptr, &found));
+    if (!found) {
+      return Status::Corruption("index snapshot " + path + " is stale beyond the change log");
+    }
+  }
+  std::unique_ptr<ann::VectorIndex> index;
+  Status s = ann::LoadIndex(bytes.substr(kHeaderBytes), &index);
+  if (!s.ok()) return s.WithContext("index snapshot " + path);
+  if (index->dimension() != options_.dimension || index->metric() != ann_metric_) {
+    return Status::Corruption("index snapshot " + path + " belongs to another configuration");
+  }
+  uint64_t last = seq;
+  EMBERDB_RETURN_IF_ERROR(CatchUp(index.get(), seq, &last));
+  // The index must agree with storage exactly.
+  std::string counters;
+  bool found = false;
+  std::string key = "counters/";
+  storage::AppendU32BE(&key, cid_);
+  EMBERDB_RETURN_IF_ERROR(env_.store->Get(Cf::kDefault, key, &counters, nullptr, &found));
+  const uint64_t count =
+      found && counters.size() == 24 ? storage::ReadU64BE(counters.data() + 8) : 0;
+  if (index->size() != count) {
+    return Status::Corruption("index snapshot " + path + " holds " + std::to_string(index->size()) +
+                              " vectors after replay, storage " + std::to_string(count));
+  }
+  *out = std::move(index);
+  return Status::OK();
+}
+
+Status IndexManager::CatchUp(ann::VectorIndex* index, uint64_t from_seq, uint64_t* last_seq) {
+  const uint32_t dim = options_.dimension;
+  *last_seq = from_seq;
+  auto it = env_.store->NewIterator(Cf::kChanges, storage::CollectionPrefix(cid_));
+  it->Seek(storage::ChangeKey(cid_, from_seq + 1));
+  std::vector<int64_t> adds;
+  auto flush_adds = [&]() -> Status {
+    if (adds.empty()) return Status::OK();
+    std::vector<float> vectors(adds.size() * dim);
+    std::vector<int64_t> present;
+    std::vector<float> present_vectors;
+    // Fetch one by one so that a vector deleted later (its removal is replayed next) is skipped.
+    for (size_t i = 0; i < adds.size(); ++i) {
+      bool found = false;
+      EMBERDB_RETURN_IF_ERROR(FetchVectors(1, &adds[i], vectors.data() + i * dim, &found));
+      if (!found) continue;
+      present.push_back(adds[i]);
+      present_vectors.insert(present_vectors.end(), vectors.begin() + i * dim,
+                             vectors.begin() + (i + 1) * dim);
+    }
+    if (!present.empty()) index->Add(present.size(), present.data(), present_vectors.data());
+    adds.clear();
+    return Status::OK();
+  };
+  for (; it->Valid(); it->Next()) {
+    std::string_view k = it->key(), v = it->value();
+    if (k.size() != 12 || v.size() != 9) return Status::Corruption("malformed change log entry");
+    const uint64_t seq = storage::ReadU64BE(k.data() + 4);
+    const int64_t label = static_cast<int64_t>(storage::ReadU64BE(v.data() + 1));
+    if (v[0] == kChangeAdd) {
+      adds.push_back(label);
+    } else if (v[0] == kChangeRemove) {
+      EMBERDB_RETURN_IF_ERROR(flush_adds());
+      index->Remove(1, &label);
+    } else {
+      return Status::Corruption("unknown change log operation");
+    }
+    *last_seq = seq;
+  }
+  EMBERDB_RETURN_IF_ERROR(it->status());
+  return flush_adds();
+}
+
+void IndexManager::TrimChangeLog(uint64_t up_to_seq) {
+  if (env_.store->read_only() || up_to_seq == 0) return;
+  storage::Batch batch = env_.store->NewBatch();
+  batch.DeleteRange(Cf::kChanges, storage::ChangeKey(cid_, 0),
+                    storage::ChangeKey(cid_, up_to_seq + 1));
+  Status s = env_.store->Write(&batch, false);
+  if (!s.ok())
+    env_.log->Log("collection '" + name_ + "': trimming the change log: " + s.ToString());
+}
+
+}  // namespace emberdb

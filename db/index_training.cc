@@ -1,0 +1,218 @@
+// Background training of the IVF index: sample, train, fill from a storage snapshot, replay the
+// change log written meanwhile, choose nprobe, save, swap.
+#include <chrono>
+#include <cmath>
+#include <mutex>
+
+#include "db/index_manager.h"
+#include "storage/keys.h"
+#include "storage/record.h"
+
+namespace emberdb {
+namespace {
+
+using storage::Cf;
+
+// The sample handed to k-means: ann/ subsamples further to its per-list budget, so this only
+// bounds how much we read (64 points per list of the nlist ann/ will choose, 4*sqrt(N)).
+size_t SampleBudget(uint64_t count, const ann::IndexSpec& spec) {
+  double nlist = spec.nlist ? spec.nlist : 4.0 * std::sqrt(double(count));
+  return std::max<size_t>(16384, static_cast<size_t>(64 * nlist));
+}
+
+constexpr size_t kTuningQueries = 100;
+constexpr size_t kTuningK = 10;
+constexpr double kDefaultTargetRecall = 0.95;
+
+}  // namespace
+
+void IndexManager::MaybeStartTraining() {
+  if (stop_ || spec_.kind == ann::IndexSpec::Kind::kFlat) return;
+  const uint64_t n = index_->size();
+  const bool due =
+      trained_at_ == 0 ? n >= std::max<size_t>(options_.train_threshold, 1) : n >= 4 * trained_at_;
+  if (!due) return;
+  std::lock_guard lock(train_mu_);
+  if (training_ || (failed_at_ && n < 2 * failed_at_)) return;
+  if (trainer_.joinable()) trainer_.join();  // a finished run
+  training_ = true;
+  trainer_ = std::thread([this] { TrainInBackground(); });
+}
+
+void IndexManager::Wait() {
+  std::unique_lock lock(train_mu_);
+  train_cv_.wait(lock, [this] { return !training_; });
+}
+
+void IndexManager::Stop() {
+  std::thread t;
+  {
+    std::lock_guard lock(train_mu_);
+    stop_ = true;
+    t = std::move(trainer_);
+  }
+  if (t.joinable()) t.join();
+}
+
+Status IndexManager::Train(std::unique_ptr<ann::VectorIndex>* out, uint64_t* trained_at,
+                           uint64_t* seq) {
+  const uint32_t dim = options_.dimension;
+  auto view = env_.store->NewReadView();
+  std::string key = "counters/", bytes;
+  storage::AppendU32BE(&key, cid_);
+  bool found = false;
+  EMBERDB_RETURN_IF_ERROR(env_.store->Get(Cf::kDefault, key, &bytes, view.get(), &found));
+  if (!found || bytes.size() != 24) return Status::Corruption("collection counters missing");
+  const uint64_t count = storage::ReadU64BE(bytes.data() + 8);
+  *seq = storage::ReadU64BE(bytes.data() + 16);
+
+  // An evenly spaced sample in label order: deterministic, and labels are assigned in
+  // insertion order, so it spans the collection's whole history.
+  const size_t budget = SampleBudget(count, spec_);
+  const uint64_t stride = std::max<uint64_t>(1, (count + budget - 1) / budget);
+  std::vector<float> sample;
+  uint64_t i = 0;
+  auto it = env_.store->NewIterator(Cf::kVectors, storage::CollectionPrefix(cid_), view.get());
+  for (; it->Valid() && !stop_; it->Next(), ++i) {
+    if (i % stride) continue;
+    sample.resize(sample.size() + dim);
+    float* v = sample.data() + sample.size() - dim;
+    EMBERDB_RETURN_IF_ERROR(storage::DecodeVector(it->value(), dim, v));
+    ToIndexSpace(options_.metric, v, dim);
+  }
+  EMBERDB_RETURN_IF_ERROR(it->status());
+  if (stop_) return Status::Aborted("training cancelled");
+  std::unique_ptr<ann::VectorIndex> ivf;
+  EMBERDB_RETURN_IF_ERROR(
+      ann::TrainIvfIndex(spec_, dim, ann_metric_, count, sample.size() / dim, sample.data(), &ivf));
+  sample = std::vector<float>();
+
+  // Fill it from the same snapshot the sample came from.
+  constexpr size_t kChunk = 4096;
+  std::vector<int64_t> labels;
+  std::vector<float> vectors;
+  it = env_.store->NewIterator(Cf::kVectors, storage::CollectionPrefix(cid_), view.get());
+  for (; it->Valid() && !stop_; it->Next()) {
+    labels.push_back(static_cast<int64_t>(storage::ReadU64BE(it->key().data() + 4)));
+    vectors.resize(labels.size() * dim);
+    float* v = vectors.data() + vectors.size() - dim;
+    EMBERDB_RETURN_IF_ERROR(storage::DecodeVector(it->value(), dim, v));
+    ToIndexSpace(options_.metric, v, dim);
+    if (labels.size() == kChunk) {
+      ivf->Add(labels.size(), labels.data(), vectors.data());
+      labels.clear();
+      vectors.clear();
+    }
+  }
+  EMBERDB_RETURN_IF_ERROR(it->status());
+  if (!labels.empty()) ivf->Add(labels.size(), labels.data(), vectors.data());
+  it.reset();
+  view.reset();
+  if (stop_) return Status::Aborted("training cancelled");
+  // Replay what was written while we worked (no lock: writes go on).
+  EMBERDB_RETURN_IF_ERROR(CatchUp(ivf.get(), *seq, seq));
+  *trained_at = ivf->size();
+  *out = std::move(ivf);
+  return Status::OK();
+}
+
+Status IndexManager::ChooseDefaultNprobe(ann::VectorIndex* ivf, uint64_t expected) {
+  if (options_.nprobe > 0) {
+    ivf->set_default_nprobe(options_.nprobe);
+    return Status::OK();
+  }
+  const double target = options_.target_recall > 0 ? options_.target_recall : kDefaultTargetRecall;
+  const uint32_t dim = options_.dimension;
+  // Queries: evenly spaced stored vectors. Truth: exact search over every stored vector,
+  // streamed from storage so that no second copy of the collection is held.
+  const uint64_t stride = std::max<uint64_t>(1, expected / kTuningQueries);
+  std::vector<float> queries;
+  auto view = env_.store->NewReadView();
+  uint64_t i = 0;
+  for (auto it = env_.store->NewIterator(Cf::kVectors, storage::CollectionPrefix(cid_), view.get());
+       it->Valid() && queries.size() < kTuningQueries * dim; it->Next(), ++i) {
+    if (i % stride) continue;
+    queries.resize(queries.size() + dim);
+    EMBERDB_RETURN_IF_ERROR(
+        storage::DecodeVector(it->value(), dim, queries.data() + queries.size() - dim));
+    ToIndexSpace(options_.metric, queries.data() + queries.size() - dim, dim);
+  }
+  const size_t nq = queries.size() / dim;
+  if (nq == 0) return Status::OK();
+  ann::ExactNeighbors truth(dim, ann_metric_, nq, queries.data(), kTuningK);
+  constexpr size_t kChunk = 4096;
+  std::vector<int64_t> labels;
+  std::vector<float> vectors;
+  auto it = env_.store->NewIterator(Cf::kVectors, storage::CollectionPrefix(cid_), view.get());
+  for (; it->Valid() && !stop_; it->Next()) {
+    labels.push_back(static_cast<int64_t>(storage::ReadU64BE(it->key().data() + 4)));
+    vectors.resize(labels.size() * dim);
+    float* v = vectors.data() + vectors.size() - dim;
+    EMBERDB_RETURN_IF_ERROR(storage::DecodeVector(it->value(), dim, v));
+    ToIndexSpace(options_.metric, v, dim);
+    if (labels.size() == kChunk) {
+      truth.Add(labels.size(), labels.data(), vectors.data());
+      labels.clear();
+      vectors.clear();
+    }
+  }
+  EMBERDB_RETURN_IF_ERROR(it->status());
+  if (!labels.empty()) truth.Add(labels.size(), labels.data(), vectors.data());
+  ann::SearchParams base;
+  base.refine = spec_.compressed() ? &fetcher_ : nullptr;
+  ann::NprobeChoice choice;
+  EMBERDB_RETURN_IF_ERROR(
+      ann::ChooseNprobe(*ivf, nq, queries.data(), truth.labels(), kTuningK, target, base, &choice));
+  ivf->set_default_nprobe(choice.nprobe);
+  env_.log->Log("collection '" + name_ + "': nprobe " + std::to_string(choice.nprobe) +
+                " measured recall@10 " + std::to_string(choice.recall) + " (target " +
+                std::to_string(target) + (choice.reached ? ")" : ", not reached)"));
+  return Status::OK();
+}
+
+void IndexManager::TrainInBackground() {
+  auto start = std::chrono::steady_clock::now();
+  uint64_t start_size = 0;
+  {
+    std::shared_lock lock(mu_);
+    start_size = index_->size();
+  }
+  std::unique_ptr<ann::VectorIndex> ivf;
+  uint64_t trained_at = 0, seq = 0;
+  Status s = Train(&ivf, &trained_at, &seq);
+  if (s.ok() && !stop_) s = ChooseDefaultNprobe(ivf.get(), trained_at);
+  bool saved = false;
+  if (s.ok() && !stop_ && !env_.store->read_only()) {
+    Status save = Save(*ivf, seq, trained_at);
+    if (save.ok()) {
+      saved = true;
+    } else {
+      env_.log->Log("collection '" + name_ + "': could not save the index: " + save.ToString());
+    }
+  }
+  if (s.ok() && !stop_) {
+    std::unique_lock lock(mu_);
+    uint64_t last = seq;
+    s = CatchUp(ivf.get(), seq, &last);  // the writes of the last moments, under the lock
+    if (s.ok()) {
+      index_ = std::move(ivf);
+      trained_at_ = trained_at;
+      applied_seq_ = std::max(applied_seq_, last);
+      if (saved) saved_seq_ = seq;
+    }
+  }
+  if (saved && s.ok()) TrimChangeLog(seq);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (s.ok() && !stop_) {
+    env_.log->Log("collection '" + name_ + "': trained " + spec_.ToString() + " on " +
+                  std::to_string(trained_at) + " vectors in " + std::to_string(seconds) + " s");
+  } else if (!stop_) {
+    env_.log->Log("collection '" + name_ + "': training failed: " + s.ToString());
+  }
+  std::lock_guard lock(train_mu_);
+  if (!s.ok() && !stop_) failed_at_ = std::max<uint64_t>(start_size, 1);
+  training_ = false;
+  train_cv_.notify_all();
+}
+
+}  // namespace emberdb
