@@ -1,2 +1,16 @@
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+// The test runner. `<test binary> --child NAME ARGS...` runs a registered child body instead
+// (see child_process.h): crash tests start their victims as fresh processes this way, never by
+// a bare fork() of a process that already runs RocksDB and OpenMP threads.
+#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
+
+#include <string>
+
+#include "child_process.h"
+
+int main(int argc, char** argv) {
+  if (argc >= 3 && std::string(argv[1]) == "--child") {
+    return emberdb_test::RunChild(argv[2], argc - 3, argv + 3);
+  }
+  return doctest::Context(argc, argv).run();
+}

@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "child_process.h"
 #include "db_test_support.h"
 
 using namespace emberdb;
@@ -98,9 +99,30 @@ TEST_CASE("a second writer gets Busy naming the directory; read-only handles fol
   CHECK(rc->Count(nullptr).IsNotFound());
 }
 
-// The child writes batches of 10 documents and reports each acknowledged batch on a pipe;
+// The child writes batches of 10 documents and reports each acknowledged batch on its stdout;
 // the parent kills it at a random moment. On reopen, every acknowledged batch is complete and
 // no batch is partial.
+static int BatchWriter(const std::string& path, int round) {
+  std::unique_ptr<DB> db;
+  if (!DB::Open(path, Options(), &db).ok()) return 3;
+  std::shared_ptr<Collection> c;
+  if (!db->GetCollection("docs", &c).ok()) return 4;
+  std::mt19937 rng(round);
+  for (int32_t batch = 0;; ++batch) {
+    std::vector<Document> docs;
+    for (int i = 0; i < 10; ++i) {
+      docs.push_back(
+          {"b" + std::to_string(batch) + "-" + std::to_string(i), "", {}, RandomVector(rng, 8)});
+    }
+    if (!c->Add(docs).ok()) return 5;
+    if (batch % 3 == 2) c->Delete({"b" + std::to_string(batch - 1) + "-0"});
+    if (write(1, &batch, sizeof batch) != sizeof batch) return 6;
+  }
+}
+
+static RegisterChild batch_writer("batch-writer", [](int argc, char** argv) {
+  return argc == 2 ? BatchWriter(argv[0], std::stoi(argv[1])) : 2;
+});
 TEST_CASE("SIGKILL during writes loses no acknowledged batch and leaves no partial batch") {
   std::mt19937 rng(99);
   for (int round = 0; round < 6; ++round) {
@@ -109,40 +131,13 @@ TEST_CASE("SIGKILL during writes loses no acknowledged batch and leaves no parti
       auto db = OpenDb(dir.path());
       MakeCollection(db.get(), "docs", 8, Metric::kL2);
     }
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      close(fds[0]);
-      std::unique_ptr<DB> db;
-      if (!DB::Open(dir.path(), Options(), &db).ok()) _exit(3);
-      std::shared_ptr<Collection> c;
-      if (!db->GetCollection("docs", &c).ok()) _exit(4);
-      std::mt19937 child_rng(round);
-      for (int batch = 0;; ++batch) {
-        std::vector<Document> docs;
-        for (int i = 0; i < 10; ++i) {
-          docs.push_back({"b" + std::to_string(batch) + "-" + std::to_string(i),
-                          "",
-                          {},
-                          RandomVector(child_rng, 8)});
-        }
-        if (!c->Add(docs).ok()) _exit(5);
-        if (batch % 3 == 2) c->Delete({"b" + std::to_string(batch - 1) + "-0"});
-        int32_t acked = batch;
-        if (write(fds[1], &acked, sizeof acked) != sizeof acked) _exit(6);
-      }
-    }
-    close(fds[1]);
+    Child child = SpawnChild("batch-writer", {dir.path(), std::to_string(round)});
+    REQUIRE(child.pid > 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 400));
-    kill(pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    CHECK(WIFSIGNALED(status));
+    KillChild(child);
     int32_t last = -1, v;
-    while (read(fds[0], &v, sizeof v) == sizeof v) last = v;
-    close(fds[0]);
+    while (read(child.fd, &v, sizeof v) == sizeof v) last = v;
+    close(child.fd);
     CAPTURE(round);
     CAPTURE(last);
 
@@ -158,8 +153,14 @@ TEST_CASE("SIGKILL during writes loses no acknowledged batch and leaves no parti
       CAPTURE(b);
       REQUIRE(batches.count(b));
       // Deletions of element 0 happen right after batch b+1 is written.
+      // (for the last acknowledged batch that deletion may have happened, unacknowledged)
       bool deleted_zero = (b + 1) % 3 == 2 && b + 1 <= last;
-      CHECK(batches[b].size() == (deleted_zero ? 9u : 10u));
+      bool maybe_deleted = (b + 1) % 3 == 2 && b == last;
+      if (maybe_deleted) {
+        CHECK(batches[b].size() >= 9u);
+      } else {
+        CHECK(batches[b].size() == (deleted_zero ? 9u : 10u));
+      }
     }
     for (const auto& [b, members] : batches) {
       CHECK(b <= last + 1);  // at most the batch in flight, and then complete
