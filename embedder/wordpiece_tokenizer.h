@@ -55,11 +55,16 @@ class WordPieceTokenizer {
 
  private:
   WordPieceTokenizer() = default;
+  // BasicTokenizer on text that holds no special token (it may still form one after clean-up).
+  void BasicTokenizeChunk(std::string_view text, std::vector<std::string>* words) const;
+  // Appends the ids of one basic token: greedy longest match, or [UNK].
   void WordPiece(std::string_view word, std::vector<int32_t>* ids) const;
 
   TokenizerConfig config_;
   std::vector<std::string> vocab_;
   std::unordered_map<std::string, int32_t> ids_;
+  // The special tokens present in the vocabulary, longest first; never split or lower-cased.
+  std::vector<std::string> special_tokens_;
   int32_t cls_id_ = -1, sep_id_ = -1, pad_id_ = -1, unk_id_ = -1;
 };
 
