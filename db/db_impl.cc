@@ -14,13 +14,15 @@ namespace {
 
 using storage::Cf;
 
-// One thread budget for the process: FAISS (OpenMP) and OpenBLAS get the same number, so the
-// libraries never run more threads than the budget between them.
+// One thread budget for the process. Parallel work is split at the outermost level that has
+// it: FAISS over queries and lists (OpenMP, sized to the budget), the BERT embedder over batches
+// (its own workers, sized to the budget). OpenBLAS itself runs single-threaded, so that a GEMM
+// issued from one of those threads never fans out into budget x budget threads.
 int ApplyThreadBudget(int requested) {
   int n = requested > 0 ? requested : static_cast<int>(std::thread::hardware_concurrency());
   if (n <= 0) n = 1;
   omp_set_num_threads(n);
-  openblas_set_num_threads(n);
+  openblas_set_num_threads(1);
   return n;
 }
 

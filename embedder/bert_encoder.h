@@ -3,10 +3,11 @@
 // benchmark use it directly (token ids in, vectors out).
 //
 // Threads: texts are sorted by token count and cut into batches of similar length (at most 32
-// texts and 4096 padded tokens each); `threads` workers take whole batches, each running the
-// encoder single-threaded. OpenBLAS is therefore switched to one thread, once per process
+// texts and 4096 padded tokens each, padded with the pad id; the encoder packs the real tokens
+// and never computes padding); `threads` workers take whole batches, each running the encoder
+// single-threaded. OpenBLAS is therefore switched to one thread, once per process
 // (openblas_set_num_threads(1)): its own threading would serialise concurrent sgemm calls and
-// oversubscribe the cores.
+// oversubscribe the cores. Results do not depend on the thread count beyond float rounding.
 #pragma once
 
 #include <cstdint>

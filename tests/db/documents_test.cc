@@ -180,7 +180,7 @@ TEST_CASE("update merges metadata, replaces text and vector, and needs every id 
   CHECK(out[0].vector == std::vector<float>{9, 9, 9});
 }
 
-TEST_CASE("delete by ids and by filter; deleted documents never come back") {
+TEST_CASE("delete by ids and by filter: deleted documents never come back") {
   TempDir dir("delete");
   auto db = OpenDb(dir.path());
   auto c = MakeCollection(db.get(), "docs", 3);
@@ -206,7 +206,7 @@ TEST_CASE("delete by ids and by filter; deleted documents never come back") {
   CHECK(CountOf(*c) == 7);
 }
 
-TEST_CASE("compaction reclaims the space of deleted documents; backups open as databases") {
+TEST_CASE("compaction reclaims the space of deleted documents and backups open as databases") {
   TempDir dir("compact");
   auto db = OpenDb(dir.path());
   auto c = MakeCollection(db.get(), "docs", 64, Metric::kL2);

@@ -3,6 +3,8 @@
 // states layer by layer, padded batches, and the real tokenizer's ids.
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include "embedder/bert_embedder.h"
 #include "embedder/bert_encoder.h"
 #include "tests/embedder/bert_test_support.h"
@@ -210,6 +212,35 @@ TEST_CASE("bert: identity and empty input") {
   CHECK(a->EmbedQuery({}, &out, &report).ok());
   CHECK(out.empty());
   CHECK(report.dropped_tokens.empty());
+}
+
+TEST_CASE("bert: concurrent calls on one embedder, through NewEmbedder(\"hf:...\")") {
+  EmbedderOptions options;
+  options.threads = 2;
+  std::unique_ptr<Embedder> embedder;
+  Status s = NewEmbedder("hf:" + ModelDir("tiny-bert-cls"), options, &embedder);
+  REQUIRE_MESSAGE(s.ok(), s.ToString());
+  const auto rows = ReadJsonl(ModelDir("tiny-bert-cls") + "/expected.jsonl");
+  std::vector<std::string> texts;
+  for (const auto& row : rows) texts.push_back(row["text"].get<std::string>());
+  std::vector<float> serial;
+  REQUIRE(embedder->EmbedDocuments(texts, &serial).ok());
+  std::vector<std::vector<float>> results(3);
+  std::vector<Status> statuses(3);
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 3; ++t) {
+    callers.emplace_back(
+        [&, t] { statuses[t] = embedder->EmbedDocuments(texts, &results[t], nullptr); });
+  }
+  for (auto& c : callers) c.join();
+  for (int t = 0; t < 3; ++t) {
+    CHECK(statuses[t].ok());
+    REQUIRE(results[t].size() == serial.size());
+    double diff = 0;
+    for (size_t i = 0; i < serial.size(); ++i)
+      diff = std::max(diff, double(std::abs(results[t][i] - serial[i])));
+    CHECK(diff <= 1e-6);
+  }
 }
 
 }  // namespace

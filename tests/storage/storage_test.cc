@@ -149,7 +149,7 @@ TEST_CASE("store: batches are atomic, views are consistent, prefixes iterate in 
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("store: a second writer is refused as Busy naming the directory; readers follow") {
+TEST_CASE("store: a second writer is refused as Busy naming the directory, and readers follow") {
   std::string dir = TempDir("lock");
   std::unique_ptr<Store> writer, second, reader;
   REQUIRE(Store::Open(dir, StoreOptions(), &writer).ok());
