@@ -16,5 +16,7 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/emberdbConfigVersion.cmak
 install(FILES ${PROJECT_BINARY_DIR}/emberdbConfig.cmake ${PROJECT_BINARY_DIR}/emberdbConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/emberdb)
 
+file(RELATIVE_PATH EMBERDB_PC_TO_PREFIX "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
+string(REGEX REPLACE "/$" "" EMBERDB_PC_TO_PREFIX "${EMBERDB_PC_TO_PREFIX}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/emberdb.pc.in ${PROJECT_BINARY_DIR}/emberdb.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/emberdb.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

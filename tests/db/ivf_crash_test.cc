@@ -115,7 +115,7 @@ TEST_CASE("SIGKILL during writes, deletes, training and index saves loses nothin
     qo.nprobe = 1 << 20;
     qo.include = kIncludeNone;
     size_t checked = 0;
-    for (int32_t n = 0; n < (last_batch + 2) * 50; n += 7) {
+    for (int32_t n = 0; n < std::min(60000, (last_batch + 2) * 50); n += 7) {
       std::vector<Hit> hits;
       Status qs = c->Query(vecs[n], qo, &hits);
       REQUIRE_MESSAGE(qs.ok(), qs.ToString());

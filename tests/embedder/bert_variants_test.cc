@@ -158,7 +158,7 @@ TEST_CASE("bert variants: prompts from config_sentence_transformers.json and ove
 }
 
 // Pooling modes checked against the float64 last hidden states of hidden_states.jsonl.
-TEST_CASE("bert variants: max, mean_sqrt_len and concatenated pooling; no modules.json") {
+TEST_CASE("bert variants: max, mean_sqrt_len and concatenated pooling and no modules.json") {
   TempDir tmp;
   const auto rows = ReadJsonl(ModelDir("tiny-bert-mean") + "/hidden_states.jsonl");
   const auto ids = IdsOf(rows);

@@ -78,7 +78,7 @@ TEST_CASE("exclusive bounds of magnitude >= 2^53 widen to inclusive") {
              9007199254740991.0, false);
 }
 
-TEST_CASE("$in becomes a union of points; one value collapses to a point") {
+TEST_CASE("$in becomes a union of points and one value collapses to a point") {
   IndexPlan plan = MustPlan(R"({"c": {"$in": ["a", 2, false]}})");
   REQUIRE(plan.kind == Kind::kOr);
   REQUIRE(plan.children.size() == 3);

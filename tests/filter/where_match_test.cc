@@ -290,7 +290,7 @@ TEST_CASE("where_document $and/$or and implicit and") {
   CHECK_FALSE(both->Matches({}, "c"));
 }
 
-TEST_CASE("Matches needs both filters; needs_text and empty report what is set") {
+TEST_CASE("Matches needs both filters, needs_text and empty report what is set") {
   auto filter = MustParse(R"({"lang": "en"})", R"({"$contains": "hello"})");
   CHECK_FALSE(filter->empty());
   CHECK(filter->needs_text());

@@ -14,8 +14,8 @@ cmake -S "$source_dir/tests/install/consumer" -B "$work/consumer" \
 cmake --build "$work/consumer" >/dev/null
 "$work/consumer/consumer" "$work/db-cmake"
 
-PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" \
-  c++ -o "$work/consumer-pc" "$source_dir/tests/install/consumer/main.cc" \
-  $(PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" pkg-config --cflags --libs emberdb) -fopenmp
+pc_dir=$(dirname "$(find "$work/prefix" -name emberdb.pc | head -n 1)")
+c++ -o "$work/consumer-pc" "$source_dir/tests/install/consumer/main.cc" \
+  $(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs emberdb) -fopenmp
 "$work/consumer-pc" "$work/db-pkgconfig"
 echo "install check: find_package and pkg-config consumers both work"
