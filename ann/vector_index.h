@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "emberdb/status.h"
 
@@ -94,7 +95,74 @@ std::unique_ptr<VectorIndex> NewFlatIndex(uint32_t dim, Metric metric);
 Status TrainIvfIndex(const IndexSpec& spec, uint32_t dim, Metric metric, uint64_t expected_size,
                      size_t n, const float* sample, std::unique_ptr<VectorIndex>* out);
 
+// The training budget (defaults are what the overload above uses; see ann/README.md for the
+// measured speed/recall trade-off). The sample is subsampled (seeded, deterministic) to at most
+// points_per_list * nlist vectors (at least 16,384 for PQ codebooks).
+struct TrainOptions {
+  int kmeans_iterations = 10;   // FAISS's default is 25
+  size_t points_per_list = 40;  // FAISS's default cap is 256; never below 39
+};
+Status TrainIvfIndex(const IndexSpec& spec, uint32_t dim, Metric metric, uint64_t expected_size,
+                     size_t n, const float* sample, const TrainOptions& options,
+                     std::unique_ptr<VectorIndex>* out);
+
 // Restores a snapshot written by Serialize; Corruption when any check fails.
 Status LoadIndex(std::string_view bytes, std::unique_ptr<VectorIndex>* out);
+
+// ---- Choosing nprobe from measured recall -------------------------------------------------
+//
+// Ground truth must be exact search over the WHOLE collection (not over the sample), so db/
+// computes it in one of two ways: search a Flat index that holds every vector, or stream the
+// collection's vectors (e.g. from RocksDB, chunk by chunk) through ExactNeighbors, which keeps
+// only the running top-k of each query. Then ChooseNprobe measures the IVF index against it.
+
+// Exact top-k of a fixed set of queries over vectors fed in chunks. Memory: nq * k entries plus
+// one chunk's search buffers; the vectors themselves are not kept.
+class ExactNeighbors {
+ public:
+  // Copies the nq queries. Results are ordered by (distance, label) like VectorIndex::Search.
+  ExactNeighbors(uint32_t dim, Metric metric, size_t nq, const float* queries, size_t k);
+
+  // Feeds n vectors of the collection. Labels must be distinct across all calls.
+  void Add(size_t n, const int64_t* labels, const float* vectors);
+
+  size_t num_queries() const { return nq_; }
+  size_t k() const { return k_; }
+  // nq * k labels (-1 where fewer than k vectors were fed), row-major.
+  const int64_t* labels() const { return labels_.data(); }
+  // nq * k distances in the VectorIndex::Search convention (+inf for missing).
+  const float* distances() const { return distances_.data(); }
+
+ private:
+  uint32_t dim_;
+  Metric metric_;
+  size_t nq_;
+  size_t k_;
+  std::vector<float> queries_;
+  std::vector<float> distances_;
+  std::vector<int64_t> labels_;
+};
+
+// recall@k of `found` against `truth` (both nq * k labels, -1 = none): the fraction of the true
+// neighbours that were found. 1.0 when truth is empty.
+double RecallAtK(size_t nq, size_t k, const int64_t* truth, const int64_t* found);
+
+struct NprobeChoice {
+  int nprobe = 0;        // the smallest nprobe found reaching the target (nlist when none does)
+  double recall = 0;     // recall@k measured at that nprobe
+  bool reached = false;  // recall >= target
+  int searches = 0;      // nprobe values tried
+};
+
+// Finds the smallest nprobe whose recall@k on the sample queries reaches `target_recall`:
+// doubles nprobe from 1 until the target is met (or nprobe == nlist), then bisects between the
+// last failing and first passing value. `truth` holds, for each of the nq queries, its exact k
+// nearest labels over the whole collection (ExactNeighbors::labels() or a Flat index's Search).
+// `base` supplies filter-free refine settings (compressed indexes are measured as they will be
+// queried, i.e. with the same VectorFetcher); its nprobe is ignored. Does not change the index:
+// the caller applies the result with set_default_nprobe. A Flat index yields nprobe 0, recall 1.
+// Cost: about 2*log2(nlist) batch searches of the nq queries.
+Status ChooseNprobe(const VectorIndex& index, size_t nq, const float* queries, const int64_t* truth,
+                    size_t k, double target_recall, const SearchParams& base, NprobeChoice* out);
 
 }  // namespace emberdb::ann

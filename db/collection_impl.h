@@ -87,11 +87,15 @@ class CollectionImpl : public Collection {
   Status FetchDocs(const std::vector<uint64_t>& labels, uint32_t include,
                    const storage::ReadView* view, std::vector<Document>* out,
                    std::vector<bool>* found) const;
-  Status SearchOne(const float* query, const QueryOptions& options, const Filter* filter,
-                   std::vector<Hit>* out) const;
-  Status ExactOver(const std::vector<uint64_t>& labels, const float* query, size_t k,
-                   const storage::ReadView* view, std::vector<float>* distances,
-                   std::vector<int64_t>* out_labels) const;
+  // k nearest labels of nq queries (in index space) that pass the filter.
+  Status Search(size_t nq, const float* queries, const QueryOptions& options, const Filter& filter,
+                std::vector<float>* distances, std::vector<int64_t>* labels) const;
+  // Exact search restricted to `labels`, for selective filters.
+  Status ExactOver(const std::vector<uint64_t>& labels, size_t nq, const float* queries, size_t k,
+                   std::vector<float>* distances, std::vector<int64_t>* out_labels) const;
+  // Fetches one result list's documents; `complete` is false when one was deleted meanwhile.
+  Status Resolve(const float* distances, const int64_t* labels, size_t k, uint32_t include,
+                 std::vector<Hit>* out, bool* complete) const;
   void ToHit(float ann_distance, Hit* hit) const;
 
   std::shared_ptr<storage::Store> store_;

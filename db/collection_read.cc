@@ -262,8 +262,8 @@ void CollectionImpl::ToHit(float ann_distance, Hit* hit) const {
   }
 }
 
-Status CollectionImpl::ExactOver(const std::vector<uint64_t>& labels, const float* query, size_t k,
-                                 const storage::ReadView* view, std::vector<float>* distances,
+Status CollectionImpl::ExactOver(const std::vector<uint64_t>& labels, size_t nq,
+                                 const float* queries, size_t k, std::vector<float>* distances,
                                  std::vector<int64_t>* out_labels) const {
   const uint32_t dim = record_.options.dimension;
   std::vector<std::string> keys;
@@ -271,7 +271,7 @@ Status CollectionImpl::ExactOver(const std::vector<uint64_t>& labels, const floa
   for (uint64_t l : labels) keys.push_back(storage::LabelKey(cid(), l));
   std::vector<std::string> values;
   std::vector<bool> found;
-  EMBERDB_RETURN_IF_ERROR(store_->MultiGet(Cf::kVectors, keys, &values, &found, view));
+  EMBERDB_RETURN_IF_ERROR(store_->MultiGet(Cf::kVectors, keys, &values, &found));
   auto exact = ann::NewFlatIndex(dim, index_.ann_metric());
   std::vector<float> v(dim);
   for (size_t i = 0; i < labels.size(); ++i) {
@@ -281,56 +281,57 @@ Status CollectionImpl::ExactOver(const std::vector<uint64_t>& labels, const floa
     int64_t label = static_cast<int64_t>(labels[i]);
     exact->Add(1, &label, v.data());
   }
-  distances->assign(k, 0);
-  out_labels->assign(k, -1);
-  exact->Search(1, query, k, ann::SearchParams(), distances->data(), out_labels->data());
+  distances->assign(nq * k, 0);
+  out_labels->assign(nq * k, -1);
+  exact->Search(nq, queries, k, ann::SearchParams(), distances->data(), out_labels->data());
   return Status::OK();
 }
 
-Status CollectionImpl::SearchOne(const float* query, const QueryOptions& options,
-                                 const Filter* filter, std::vector<Hit>* out) const {
-  const size_t k = options.k;
-  // A document deleted between the index search and the fetch is missing from the fetch; the
-  // search is then repeated, so that a result list never has holes.
-  for (int attempt = 0;; ++attempt) {
-    std::vector<float> distances;
-    std::vector<int64_t> labels;
-    if (filter && !filter->empty()) {
-      std::vector<uint64_t> allowed;
-      EMBERDB_RETURN_IF_ERROR(MatchingLabels(*filter, nullptr, &allowed));
-      if (allowed.size() <= kExactFilterLimit) {
-        EMBERDB_RETURN_IF_ERROR(ExactOver(allowed, query, k, nullptr, &distances, &labels));
-      } else {
-        LabelSetFilter set(allowed);
-        index_.Search(1, query, k, options.nprobe, &set, &distances, &labels);
-      }
-    } else {
-      index_.Search(1, query, k, options.nprobe, nullptr, &distances, &labels);
-    }
-    std::vector<uint64_t> hit_labels;
-    for (int64_t l : labels) {
-      if (l >= 0) hit_labels.push_back(static_cast<uint64_t>(l));
-    }
-    std::vector<Document> docs;
-    std::vector<bool> found;
-    EMBERDB_RETURN_IF_ERROR(FetchDocs(hit_labels, options.include, nullptr, &docs, &found));
-    if (attempt < 3 && std::count(found.begin(), found.end(), false) > 0) continue;
-    out->clear();
-    for (size_t i = 0; i < hit_labels.size(); ++i) {
-      if (!found[i]) continue;
-      Hit hit;
-      ToHit(distances[i], &hit);
-      hit.id = std::move(docs[i].id);
-      hit.text = std::move(docs[i].text);
-      hit.metadata = std::move(docs[i].metadata);
-      hit.vector = std::move(docs[i].vector);
-      out->push_back(std::move(hit));
-    }
-    std::stable_sort(out->begin(), out->end(), [](const Hit& a, const Hit& b) {
-      return a.distance != b.distance ? a.distance < b.distance : a.id < b.id;
-    });
+Status CollectionImpl::Search(size_t nq, const float* queries, const QueryOptions& options,
+                              const Filter& filter, std::vector<float>* distances,
+                              std::vector<int64_t>* labels) const {
+  if (filter.empty()) {
+    index_.Search(nq, queries, options.k, options.nprobe, nullptr, distances, labels);
     return Status::OK();
   }
+  std::vector<uint64_t> allowed;
+  EMBERDB_RETURN_IF_ERROR(MatchingLabels(filter, nullptr, &allowed));
+  if (allowed.size() <= kExactFilterLimit) {
+    return ExactOver(allowed, nq, queries, options.k, distances, labels);
+  }
+  LabelSetFilter set(allowed);
+  index_.Search(nq, queries, options.k, options.nprobe, &set, distances, labels);
+  return Status::OK();
+}
+
+Status CollectionImpl::Resolve(const float* distances, const int64_t* labels, size_t k,
+                               uint32_t include, std::vector<Hit>* out, bool* complete) const {
+  std::vector<uint64_t> hit_labels;
+  std::vector<float> hit_distances;
+  for (size_t i = 0; i < k; ++i) {
+    if (labels[i] < 0) continue;
+    hit_labels.push_back(static_cast<uint64_t>(labels[i]));
+    hit_distances.push_back(distances[i]);
+  }
+  std::vector<Document> docs;
+  std::vector<bool> found;
+  EMBERDB_RETURN_IF_ERROR(FetchDocs(hit_labels, include, nullptr, &docs, &found));
+  *complete = std::find(found.begin(), found.end(), false) == found.end();
+  out->clear();
+  for (size_t i = 0; i < hit_labels.size(); ++i) {
+    if (!found[i]) continue;
+    Hit hit;
+    ToHit(hit_distances[i], &hit);
+    hit.id = std::move(docs[i].id);
+    hit.text = std::move(docs[i].text);
+    hit.metadata = std::move(docs[i].metadata);
+    hit.vector = std::move(docs[i].vector);
+    out->push_back(std::move(hit));
+  }
+  std::stable_sort(out->begin(), out->end(), [](const Hit& a, const Hit& b) {
+    return a.distance != b.distance ? a.distance < b.distance : a.id < b.id;
+  });
+  return Status::OK();
 }
 
 Status CollectionImpl::Query(std::span<const float> query, const QueryOptions& options,
@@ -355,15 +356,30 @@ Status CollectionImpl::QueryBatch(std::span<const float> queries, const QueryOpt
   std::unique_ptr<Filter> filter;
   EMBERDB_RETURN_IF_ERROR(Filter::Parse(options.where, options.where_document, &filter));
   const size_t nq = queries.size() / dim;
+  const size_t k = options.k;
   std::vector<float> q(queries.begin(), queries.end());
   for (size_t i = 0; i < nq; ++i) {
     EMBERDB_RETURN_IF_ERROR(
         ValidateQueryVector(q.data() + i * dim, dim, dim, record_.options.metric));
     ToIndexSpace(record_.options.metric, q.data() + i * dim, dim);
   }
+  // All queries in one index call (FAISS batches them), then each result list is fetched.
+  std::vector<float> distances;
+  std::vector<int64_t> labels;
+  EMBERDB_RETURN_IF_ERROR(Search(nq, q.data(), options, *filter, &distances, &labels));
   out->assign(nq, {});
   for (size_t i = 0; i < nq; ++i) {
-    EMBERDB_RETURN_IF_ERROR(SearchOne(q.data() + i * dim, options, filter.get(), &(*out)[i]));
+    bool complete = false;
+    EMBERDB_RETURN_IF_ERROR(Resolve(distances.data() + i * k, labels.data() + i * k, k,
+                                    options.include, &(*out)[i], &complete));
+    // A document deleted between the search and the fetch leaves a hole: search again.
+    for (int attempt = 0; !complete && attempt < 3; ++attempt) {
+      std::vector<float> d;
+      std::vector<int64_t> l;
+      EMBERDB_RETURN_IF_ERROR(Search(1, q.data() + i * dim, options, *filter, &d, &l));
+      EMBERDB_RETURN_IF_ERROR(
+          Resolve(d.data(), l.data(), k, options.include, &(*out)[i], &complete));
+    }
   }
   return Status::OK();
 }

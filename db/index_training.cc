@@ -111,7 +111,7 @@ Status IndexManager::Train(std::unique_ptr<ann::VectorIndex>* out, uint64_t* tra
   if (stop_) return Status::Aborted("training cancelled");
   // Replay what was written while we worked (no lock: writes go on).
   EMBERDB_RETURN_IF_ERROR(CatchUp(ivf.get(), *seq, seq));
-  *trained_at = ivf->size();
+  *trained_at = count;  // the size the centroids describe; retraining is due at 4x this
   *out = std::move(ivf);
   return Status::OK();
 }

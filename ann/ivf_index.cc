@@ -1,0 +1,458 @@
+#include "ann/ivf_index.h"
+
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexIVFFlat.h>
+#include <faiss/IndexIVFPQ.h>
+#include <faiss/IndexScalarQuantizer.h>
+#include <faiss/impl/FaissException.h>
+#include <faiss/impl/IDSelector.h>
+#include <faiss/impl/io.h>
+#include <faiss/index_io.h>
+#include <faiss/invlists/InvertedLists.h>
+#include <faiss/utils/distances.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <random>
+#include <unordered_map>
+#include <vector>
+
+#include "ann/scan_kernels.h"
+#include "ann/search_driver.h"
+
+namespace emberdb::ann {
+namespace {
+
+using FaissId = faiss::Index::idx_t;
+
+// Below this many queries FAISS's flat quantizer uses its baseline-x86 scalar kernel
+// (faiss::distance_compute_blas_threshold); we use ours.
+constexpr size_t kBlasMinQueries = 20;
+
+// Filters by label: IVF lists store labels as FAISS ids, so no translation is needed.
+class LabelFilterSelector final : public faiss::IDSelector {
+ public:
+  explicit LabelFilterSelector(const LabelFilter* filter) : filter_(filter) {}
+  bool is_member(idx_t id) const override { return filter_->Contains(id); }
+
+ private:
+  const LabelFilter* filter_;
+};
+
+// Reads FAISS's serialization straight out of the snapshot, without a copy.
+class StringViewReader final : public faiss::IOReader {
+ public:
+  explicit StringViewReader(std::string_view bytes) : bytes_(bytes) {}
+  size_t operator()(void* ptr, size_t size, size_t nitems) override {
+    if (size == 0 || nitems == 0) return 0;
+    const size_t available = (bytes_.size() - pos_) / size;
+    const size_t items = std::min(nitems, available);
+    std::memcpy(ptr, bytes_.data() + pos_, items * size);
+    pos_ += items * size;
+    return items;
+  }
+  size_t consumed() const { return pos_; }
+
+ private:
+  std::string_view bytes_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+IvfIndex::IvfIndex(const IndexSpec& spec, Metric metric, std::unique_ptr<faiss::IndexIVF> index,
+                   int default_nprobe)
+    : spec_(spec), metric_(metric), index_(std::move(index)), default_nprobe_(default_nprobe) {
+  set_default_nprobe(default_nprobe);
+}
+
+int IvfIndex::DefaultNprobeFor(uint32_t nlist) {
+  const int guess = static_cast<int>(std::lround(std::sqrt(static_cast<double>(nlist))));
+  return std::clamp(guess, 1, static_cast<int>(std::max<uint32_t>(nlist, 1)));
+}
+
+void IvfIndex::set_default_nprobe(int nprobe) {
+  default_nprobe_ =
+      nprobe <= 0 ? DefaultNprobeFor(spec_.nlist) : std::min(nprobe, static_cast<int>(spec_.nlist));
+}
+
+bool IvfIndex::Contains(int64_t label) const {
+  return index_->direct_map.hashtable.count(label) != 0;
+}
+
+void IvfIndex::Add(size_t n, const int64_t* labels, const float* vectors) {
+  // The last occurrence of a label in the batch wins; existing labels are removed first,
+  // because FAISS would otherwise keep both copies in their lists.
+  std::unordered_map<int64_t, size_t> last;
+  last.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (labels[i] >= 0) last[labels[i]] = i;
+  }
+  std::vector<int64_t> ids;
+  std::vector<float> rows;
+  std::vector<FaissId> replaced;
+  const bool contiguous = last.size() == n;  // common case: no duplicates, no negatives
+  ids.reserve(last.size());
+  if (!contiguous) rows.reserve(last.size() * dimension());
+  for (size_t i = 0; i < n; ++i) {
+    if (labels[i] < 0 || last[labels[i]] != i) continue;
+    ids.push_back(labels[i]);
+    if (!contiguous) {
+      rows.insert(rows.end(), vectors + i * dimension(), vectors + (i + 1) * dimension());
+    }
+    if (Contains(labels[i])) replaced.push_back(labels[i]);
+  }
+  try {
+    if (!replaced.empty()) {
+      faiss::IDSelectorArray sel(replaced.size(), replaced.data());
+      index_->remove_ids(sel);
+    }
+    if (!ids.empty()) {
+      index_->add_with_ids(static_cast<FaissId>(ids.size()), contiguous ? vectors : rows.data(),
+                           ids.data());
+    }
+  } catch (const std::exception& e) {
+    // Only a broken invariant (untrained index) or memory exhaustion gets here; the contract
+    // offers no Status, and continuing would leave the index silently incomplete.
+    std::fprintf(stderr, "emberdb ann: IVF add failed: %s\n", e.what());
+    std::abort();
+  }
+}
+
+void IvfIndex::Remove(size_t n, const int64_t* labels) {
+  std::vector<FaissId> present;
+  for (size_t i = 0; i < n; ++i) {
+    if (Contains(labels[i])) present.push_back(labels[i]);
+  }
+  if (present.empty()) return;
+  std::sort(present.begin(), present.end());
+  present.erase(std::unique(present.begin(), present.end()), present.end());
+  try {
+    // With a hash-table direct map FAISS removes each id in O(1) (swap with the list's last
+    // entry); it requires an IDSelectorArray for that path.
+    faiss::IDSelectorArray sel(present.size(), present.data());
+    index_->remove_ids(sel);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "emberdb ann: IVF remove failed: %s\n", e.what());
+    std::abort();
+  }
+}
+
+void IvfIndex::CoarseAssign(size_t nq, const float* queries, int nprobe, float* centroid_dis,
+                            FaissId* lists) const {
+  if (nq >= kBlasMinQueries) {
+    // FAISS's flat quantizer runs BLAS for batches; nothing to gain.
+    index_->quantizer->search(static_cast<FaissId>(nq), queries, nprobe, centroid_dis, lists);
+    return;
+  }
+  const auto* flat = static_cast<const faiss::IndexFlat*>(index_->quantizer);
+  const size_t dim = dimension();
+  for (size_t q = 0; q < nq; ++q) {
+    TopK top(static_cast<size_t>(nprobe));
+    ScanInto(metric_, queries + q * dim, flat->get_xb(), nullptr, 0, spec_.nlist, dim, nullptr,
+             &top);
+    float* dis = centroid_dis + q * nprobe;
+    FaissId* ids = lists + q * nprobe;
+    top.Extract(dis, ids);
+    // FAISS expects its own convention: inner products, not their negation.
+    if (metric_ == Metric::kInnerProduct) {
+      for (int j = 0; j < nprobe; ++j) dis[j] = -dis[j];
+    }
+  }
+}
+
+void IvfIndex::ScanPass(size_t nq, const float* queries, size_t kk, int nprobe,
+                        const LabelFilter* filter, float* distances, int64_t* labels) const {
+  nprobe = std::clamp(nprobe, 1, static_cast<int>(spec_.nlist));
+  std::vector<float> centroid_dis(nq * nprobe);
+  std::vector<FaissId> lists(nq * nprobe);
+  try {
+    CoarseAssign(nq, queries, nprobe, centroid_dis.data(), lists.data());
+  } catch (const std::exception&) {
+    std::fill(lists.begin(), lists.end(), FaissId{-1});
+  }
+  const size_t dim = dimension();
+  if (spec_.kind == IndexSpec::Kind::kIvfFlat) {
+    // IVF-Flat lists hold raw floats: scan them with our SIMD kernels (FAISS's scanner uses
+    // its baseline-x86 inner product). Parallel over queries, like FAISS.
+    const faiss::InvertedLists* invlists = index_->invlists;
+#pragma omp parallel for if (nq > 1) schedule(dynamic)
+    for (size_t q = 0; q < nq; ++q) {
+      TopK top(kk);
+      for (int j = 0; j < nprobe; ++j) {
+        const FaissId list = lists[q * nprobe + j];
+        if (list < 0) continue;
+        const size_t n = invlists->list_size(list);
+        if (n == 0) continue;
+        faiss::InvertedLists::ScopedCodes codes(invlists, list);
+        faiss::InvertedLists::ScopedIds ids(invlists, list);
+        ScanInto(metric_, queries + q * dim, reinterpret_cast<const float*>(codes.get()), ids.get(),
+                 0, n, dim, filter, &top);
+      }
+      top.Extract(distances + q * kk, labels + q * kk);
+    }
+    return;
+  }
+  LabelFilterSelector selector(filter);
+  faiss::SearchParametersIVF params;
+  params.nprobe = static_cast<size_t>(nprobe);
+  params.sel = filter != nullptr ? &selector : nullptr;
+  try {
+    index_->search_preassigned(static_cast<FaissId>(nq), queries, static_cast<FaissId>(kk),
+                               lists.data(), centroid_dis.data(), distances, labels, false,
+                               &params);
+  } catch (const std::exception&) {
+    std::fill(labels, labels + nq * kk, int64_t{-1});
+  }
+  const bool ip = metric_ == Metric::kInnerProduct;
+  for (size_t i = 0; i < nq * kk; ++i) {
+    if (labels[i] < 0) {
+      distances[i] = std::numeric_limits<float>::infinity();
+    } else if (ip) {
+      distances[i] = -distances[i];
+    }
+  }
+}
+
+void IvfIndex::Refine(const float* query, size_t candidates, const float* cand_distances,
+                      const int64_t* cand_labels, const VectorFetcher& fetch, size_t k,
+                      float* distances, int64_t* labels) const {
+  const uint32_t dim = dimension();
+  std::vector<int64_t> ids;
+  for (size_t j = 0; j < candidates; ++j) {
+    if (cand_labels[j] >= 0) ids.push_back(cand_labels[j]);
+  }
+  std::vector<float> vecs(ids.size() * dim);
+  std::vector<float> exact(ids.size());
+  std::vector<char> found(ids.size(), 1);
+  if (!ids.empty() && !fetch(ids.size(), ids.data(), vecs.data())) {
+    // Some label is unknown to the fetcher: fetch one by one and drop the missing ones
+    // rather than trusting a partially filled buffer.
+    for (size_t j = 0; j < ids.size(); ++j) {
+      found[j] = fetch(1, &ids[j], vecs.data() + j * dim) ? 1 : 0;
+    }
+  }
+  for (size_t j = 0; j < ids.size(); ++j) {
+    const float* v = vecs.data() + j * dim;
+    if (!found[j]) {
+      ids[j] = -1;
+    } else if (metric_ == Metric::kL2) {
+      exact[j] = faiss::fvec_L2sqr(query, v, dim);
+    } else {
+      exact[j] = -faiss::fvec_inner_product(query, v, dim);
+    }
+  }
+  (void)cand_distances;
+  SortByDistanceThenLabel(ids.size(), exact.data(), ids.data());
+  for (size_t j = 0; j < k; ++j) {
+    const bool have = j < ids.size() && ids[j] >= 0;
+    labels[j] = have ? ids[j] : -1;
+    distances[j] = have ? exact[j] : std::numeric_limits<float>::infinity();
+  }
+}
+
+void IvfIndex::SearchAtNprobe(size_t nq, const float* queries, size_t k, const SearchParams& params,
+                              int nprobe, float* distances, int64_t* labels) const {
+  const bool refine = spec_.compressed() && params.refine != nullptr && *params.refine;
+  const size_t factor = static_cast<size_t>(std::max(1, params.refine_factor));
+  SearchPlan plan;
+  plan.k_out = refine ? k * factor : k;
+  plan.k_needed = k;
+  plan.nprobe = nprobe;
+  plan.max_nprobe = static_cast<int>(spec_.nlist);
+  plan.index_size = size();
+  plan.filtered = params.filter != nullptr;
+  // Re-ranking reorders the candidates anyway; ties among approximate distances do not matter.
+  plan.resolve_ties = !refine;
+  const LabelFilter* filter = params.filter;
+  SearchPass pass = [&](size_t n, const float* q, size_t kk, int np, float* d, int64_t* l) {
+    ScanPass(n, q, kk, np, filter, d, l);
+  };
+  if (!refine) {
+    RunSearch(pass, dimension(), nq, queries, plan, distances, labels);
+    return;
+  }
+  std::vector<float> cand_d(nq * plan.k_out);
+  std::vector<int64_t> cand_l(nq * plan.k_out);
+  RunSearch(pass, dimension(), nq, queries, plan, cand_d.data(), cand_l.data());
+  for (size_t q = 0; q < nq; ++q) {
+    Refine(queries + q * dimension(), plan.k_out, cand_d.data() + q * plan.k_out,
+           cand_l.data() + q * plan.k_out, *params.refine, k, distances + q * k, labels + q * k);
+  }
+}
+
+std::vector<int> IvfIndex::FilteredNprobes(size_t nq, const float* queries, int nprobe,
+                                           const LabelFilter& filter) const {
+  // A filter keeping a fraction s of the vectors leaves about s times the candidates in the
+  // probed lists, so the same recall needs about nprobe / s lists. s is measured per query on
+  // the lists the plain nprobe would visit (id checks only, no distances).
+  std::vector<float> coarse_d(nq * nprobe);
+  std::vector<FaissId> coarse_l(nq * nprobe);
+  std::vector<int> out(nq, nprobe);
+  try {
+    CoarseAssign(nq, queries, nprobe, coarse_d.data(), coarse_l.data());
+  } catch (const std::exception&) {
+    return out;
+  }
+  const int nlist = static_cast<int>(spec_.nlist);
+  for (size_t q = 0; q < nq; ++q) {
+    size_t scanned = 0, passing = 0;
+    for (int j = 0; j < nprobe; ++j) {
+      const FaissId list = coarse_l[q * nprobe + j];
+      if (list < 0) continue;
+      const size_t n = index_->invlists->list_size(list);
+      faiss::InvertedLists::ScopedIds ids(index_->invlists, list);
+      for (size_t i = 0; i < n; ++i) passing += filter.Contains(ids[i]) ? 1 : 0;
+      scanned += n;
+    }
+    const double scale =
+        static_cast<double>(scanned) / static_cast<double>(std::max<size_t>(passing, 1));
+    out[q] = static_cast<int>(std::min<double>(nlist, std::ceil(nprobe * std::max(1.0, scale))));
+  }
+  return out;
+}
+
+void IvfIndex::Search(size_t nq, const float* queries, size_t k, const SearchParams& params,
+                      float* distances, int64_t* labels) const {
+  if (nq == 0 || k == 0) return;
+  const int nprobe =
+      params.nprobe > 0 ? std::min(params.nprobe, static_cast<int>(spec_.nlist)) : default_nprobe_;
+  if (params.filter == nullptr || size() == 0) {
+    SearchAtNprobe(nq, queries, k, params, nprobe, distances, labels);
+    return;
+  }
+  // Queries needing the same number of lists are searched together, keeping FAISS's
+  // parallelism over queries.
+  const std::vector<int> nprobes = FilteredNprobes(nq, queries, nprobe, *params.filter);
+  std::map<int, std::vector<size_t>> groups;
+  for (size_t q = 0; q < nq; ++q) groups[nprobes[q]].push_back(q);
+  const uint32_t dim = dimension();
+  std::vector<float> group_q, group_d;
+  std::vector<int64_t> group_l;
+  for (const auto& [group_nprobe, members] : groups) {
+    if (members.size() == nq) {
+      SearchAtNprobe(nq, queries, k, params, group_nprobe, distances, labels);
+      return;
+    }
+    group_q.resize(members.size() * dim);
+    group_d.resize(members.size() * k);
+    group_l.resize(members.size() * k);
+    for (size_t i = 0; i < members.size(); ++i) {
+      std::copy_n(queries + members[i] * dim, dim, group_q.data() + i * dim);
+    }
+    SearchAtNprobe(members.size(), group_q.data(), k, params, group_nprobe, group_d.data(),
+                   group_l.data());
+    for (size_t i = 0; i < members.size(); ++i) {
+      std::copy_n(group_d.data() + i * k, k, distances + members[i] * k);
+      std::copy_n(group_l.data() + i * k, k, labels + members[i] * k);
+    }
+  }
+}
+
+IndexStats IvfIndex::Stats() const {
+  IndexStats stats;
+  stats.kind = spec_.ToString();
+  stats.size = size();
+  stats.nlist = spec_.nlist;
+  stats.imbalance = size() > 0 ? index_->invlists->imbalance_factor() : 0.0;
+  // List codes and ids, the coarse centroids, the direct map (~40 bytes per hash node) and,
+  // for PQ, the precomputed distance tables.
+  uint64_t bytes = size() * (index_->code_size + sizeof(FaissId));
+  bytes += uint64_t{spec_.nlist} * dimension() * sizeof(float);
+  bytes += size() * 40 + index_->direct_map.hashtable.bucket_count() * sizeof(void*);
+  if (const auto* pq = dynamic_cast<const faiss::IndexIVFPQ*>(index_.get())) {
+    bytes += pq->precomputed_table.size() * sizeof(float) + pq->pq.centroids.size() * sizeof(float);
+  }
+  if (const auto* sq = dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(index_.get())) {
+    bytes += sq->sq.trained.size() * sizeof(float);
+  }
+  stats.memory_bytes = bytes;
+  return stats;
+}
+
+Status IvfIndex::Serialize(std::string* out) const {
+  faiss::VectorIOWriter writer;
+  try {
+    faiss::write_index(index_.get(), &writer);
+  } catch (const std::exception& e) {
+    return Status::Aborted(std::string("FAISS could not serialize the index: ") + e.what());
+  }
+  SnapshotHeader header;
+  header.kind = spec_.kind;
+  header.metric = metric_;
+  header.dim = dimension();
+  header.nlist = spec_.nlist;
+  header.pq_m = spec_.pq_m;
+  header.default_nprobe = default_nprobe_;
+  WriteSnapshot(
+      header,
+      std::string_view(reinterpret_cast<const char*>(writer.data.data()), writer.data.size()), out);
+  return Status::OK();
+}
+
+Status IvfIndex::ReadPayload(const SnapshotHeader& header, std::string_view payload,
+                             std::unique_ptr<VectorIndex>* out) {
+  StringViewReader reader(payload);
+  std::unique_ptr<faiss::Index> raw;
+  try {
+    raw.reset(faiss::read_index(&reader));
+  } catch (const std::exception& e) {
+    return Status::Corruption(std::string("FAISS could not read the index snapshot: ") + e.what());
+  }
+  if (reader.consumed() != payload.size()) {
+    return Status::Corruption("index snapshot has bytes after the FAISS index");
+  }
+  auto* ivf = dynamic_cast<faiss::IndexIVF*>(raw.get());
+  if (ivf == nullptr) return Status::Corruption("index snapshot does not hold an IVF index");
+  bool kind_ok = false;
+  switch (header.kind) {
+    case IndexSpec::Kind::kIvfFlat:
+      kind_ok = typeid(*ivf) == typeid(faiss::IndexIVFFlat);
+      break;
+    case IndexSpec::Kind::kIvfSq8: {
+      auto* sq = dynamic_cast<faiss::IndexIVFScalarQuantizer*>(ivf);
+      kind_ok = sq != nullptr && sq->sq.qtype == faiss::ScalarQuantizer::QT_8bit;
+      break;
+    }
+    case IndexSpec::Kind::kIvfPq: {
+      auto* pq = dynamic_cast<faiss::IndexIVFPQ*>(ivf);
+      kind_ok = pq != nullptr && typeid(*pq) == typeid(faiss::IndexIVFPQ) &&
+                pq->pq.M == header.pq_m && pq->pq.nbits == 8;
+      break;
+    }
+    case IndexSpec::Kind::kFlat:
+      break;
+  }
+  if (!kind_ok || static_cast<uint32_t>(ivf->d) != header.dim ||
+      ivf->metric_type != ToFaiss(header.metric) || ivf->nlist != header.nlist ||
+      dynamic_cast<const faiss::IndexFlat*>(ivf->quantizer) == nullptr ||
+      ivf->quantizer->metric_type != ivf->metric_type ||
+      ivf->quantizer->ntotal != static_cast<FaissId>(ivf->nlist) || !ivf->is_trained) {
+    return Status::Corruption("index snapshot's FAISS index disagrees with its header (kind " +
+                              std::to_string(static_cast<int>(header.kind)) + ", dimension " +
+                              std::to_string(header.dim) + ")");
+  }
+  try {
+    if (ivf->direct_map.type != faiss::DirectMap::Hashtable) {
+      ivf->set_direct_map_type(faiss::DirectMap::Hashtable);
+    }
+  } catch (const std::exception& e) {
+    return Status::Corruption(std::string("index snapshot: cannot rebuild id map: ") + e.what());
+  }
+  IndexSpec spec;
+  spec.kind = header.kind;
+  spec.nlist = header.nlist;
+  spec.pq_m = header.pq_m;
+  raw.release();
+  *out = std::make_unique<IvfIndex>(spec, header.metric, std::unique_ptr<faiss::IndexIVF>(ivf),
+                                    header.default_nprobe);
+  return Status::OK();
+}
+
+}  // namespace emberdb::ann
