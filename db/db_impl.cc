@@ -14,15 +14,15 @@ namespace {
 
 using storage::Cf;
 
-// One thread budget for the process. Parallel work is split at the outermost level that has
-// it: FAISS over queries and lists (OpenMP, sized to the budget), the BERT embedder over batches
-// (its own workers, sized to the budget). OpenBLAS itself runs single-threaded, so that a GEMM
-// issued from one of those threads never fans out into budget x budget threads.
+// One thread budget for the process: OpenMP (FAISS, ann/'s scans) and OpenBLAS (k-means, batch
+// distance GEMMs, the BERT encoder) both get Options::threads. They do not nest: FAISS calls
+// BLAS outside its parallel regions, and the BERT encoder runs its batches one at a time when
+// BLAS is multi-threaded (embedder/bert_encoder.cc).
 int ApplyThreadBudget(int requested) {
   int n = requested > 0 ? requested : static_cast<int>(std::thread::hardware_concurrency());
   if (n <= 0) n = 1;
   omp_set_num_threads(n);
-  openblas_set_num_threads(1);
+  openblas_set_num_threads(n);
   return n;
 }
 

@@ -83,6 +83,8 @@ class IndexManager {
   Status FetchVectors(size_t n, const int64_t* labels, float* out, bool* all_found) const;
   void MaybeStartTraining();  // mu_ held exclusively by the caller
   void TrainInBackground();
+  // One training run; true when it succeeded and the collection is already due for another.
+  bool TrainOnce();
   Status Train(std::unique_ptr<ann::VectorIndex>* out, uint64_t* trained_at, uint64_t* seq);
   Status ChooseDefaultNprobe(ann::VectorIndex* ivf, uint64_t expected);
   Status Save(const ann::VectorIndex& index, uint64_t seq, uint64_t trained_at);

@@ -171,6 +171,16 @@ Status IndexManager::ChooseDefaultNprobe(ann::VectorIndex* ivf, uint64_t expecte
 }
 
 void IndexManager::TrainInBackground() {
+  // Writes that arrive during a run only trigger training when none runs, so a collection that
+  // kept growing is checked again here: a burst of ingest trains once more at its final size.
+  while (TrainOnce() && !stop_) {
+  }
+  std::lock_guard lock(train_mu_);
+  training_ = false;
+  train_cv_.notify_all();
+}
+
+bool IndexManager::TrainOnce() {
   auto start = std::chrono::steady_clock::now();
   uint64_t start_size = 0;
   {
@@ -190,6 +200,7 @@ void IndexManager::TrainInBackground() {
       env_.log->Log("collection '" + name_ + "': could not save the index: " + save.ToString());
     }
   }
+  bool due_again = false;
   if (s.ok() && !stop_) {
     std::unique_lock lock(mu_);
     uint64_t last = seq;
@@ -199,6 +210,7 @@ void IndexManager::TrainInBackground() {
       trained_at_ = trained_at;
       applied_seq_ = std::max(applied_seq_, last);
       if (saved) saved_seq_ = seq;
+      due_again = index_->size() >= 4 * trained_at_;
     }
   }
   if (saved && s.ok()) TrimChangeLog(seq);
@@ -209,10 +221,11 @@ void IndexManager::TrainInBackground() {
   } else if (!stop_) {
     env_.log->Log("collection '" + name_ + "': training failed: " + s.ToString());
   }
-  std::lock_guard lock(train_mu_);
-  if (!s.ok() && !stop_) failed_at_ = std::max<uint64_t>(start_size, 1);
-  training_ = false;
-  train_cv_.notify_all();
+  if (!s.ok() && !stop_) {
+    std::lock_guard lock(train_mu_);
+    failed_at_ = std::max<uint64_t>(start_size, 1);
+  }
+  return s.ok() && due_again;
 }
 
 }  // namespace emberdb

@@ -12,11 +12,6 @@
 namespace emberdb::embedder {
 namespace {
 
-void UseSingleThreadedBlas() {
-  static std::once_flag once;
-  std::call_once(once, [] { openblas_set_num_threads(1); });
-}
-
 struct Batch {
   size_t begin, end;  // into the length-sorted order
   int seq_len;
@@ -69,7 +64,6 @@ uint32_t TruncateIds(std::vector<int32_t>* ids, int max_len, int32_t sep_id) {
 Status BertEncoder::FromParts(ModelFolder folder, std::unique_ptr<BertModel> model,
                               std::unique_ptr<WordPieceTokenizer> tokenizer, int threads,
                               std::unique_ptr<BertEncoder>* out) {
-  UseSingleThreadedBlas();
   auto enc = std::unique_ptr<BertEncoder>(new BertEncoder());
   enc->folder_ = std::move(folder);
   enc->model_ = std::move(model);
@@ -190,7 +184,12 @@ Status BertEncoder::EmbedIds(const std::vector<std::vector<int32_t>>& ids, std::
       }
     }
   };
-  const int workers = static_cast<int>(std::min<size_t>(threads_, batches.size()));
+  // One thread budget: when OpenBLAS itself runs multi-threaded (the process setting; DB::Open
+  // sets it to Options::threads), the GEMMs already use the cores and batches run one at a
+  // time; with single-threaded BLAS, batches run on parallel workers instead. Never both.
+  const int workers = openblas_get_num_threads() > 1
+                          ? 1
+                          : static_cast<int>(std::min<size_t>(threads_, batches.size()));
   std::vector<std::thread> pool;
   for (int t = 1; t < workers; ++t) pool.emplace_back(worker);
   worker();
