@@ -1,5 +1,6 @@
 #include "ann/flat_index.h"
 
+#include <faiss/impl/io.h>
 #include <faiss/utils/distances.h>
 
 #include <algorithm>
@@ -124,27 +125,20 @@ IndexStats FlatIndex::Stats() const {
   return stats;
 }
 
-Status FlatIndex::Serialize(std::string* out) const {
-  std::string payload;
-  WritePayload(&payload);
-  SnapshotHeader header;
-  header.kind = IndexSpec::Kind::kFlat;
-  header.metric = metric_;
-  header.dim = dim_;
-  WriteSnapshot(header, payload, out);
-  return Status::OK();
-}
-
-void FlatIndex::WritePayload(std::string* out) const {
+Status FlatIndex::WritePayload(faiss::IOWriter* writer, SnapshotHeader* header) const {
   const uint64_t n = labels_.size();
-  out->resize(sizeof(n) + n * sizeof(int64_t) + vectors_.size() * sizeof(float));
-  char* p = out->data();
-  std::memcpy(p, &n, sizeof(n));
-  p += sizeof(n);
-  if (n == 0) return;
-  std::memcpy(p, labels_.data(), n * sizeof(int64_t));
-  p += n * sizeof(int64_t);
-  std::memcpy(p, vectors_.data(), vectors_.size() * sizeof(float));
+  // A short write (the writer's own Status says why) is the only failure.
+  if ((*writer)(&n, sizeof(n), 1) != 1 || (*writer)(labels_.data(), sizeof(int64_t), n) != n ||
+      (*writer)(vectors_.data(), sizeof(float), vectors_.size()) != vectors_.size()) {
+    return Status::IOError("writing the flat index payload failed");
+  }
+  header->kind = IndexSpec::Kind::kFlat;
+  header->metric = metric_;
+  header->dim = dim_;
+  header->nlist = 0;
+  header->pq_m = 0;
+  header->default_nprobe = 0;
+  return Status::OK();
 }
 
 Status FlatIndex::ReadPayload(uint32_t dim, Metric metric, std::string_view payload,

@@ -30,10 +30,8 @@ class FlatIndex final : public VectorIndex {
   IndexStats Stats() const override;
   int default_nprobe() const override { return 0; }
   void set_default_nprobe(int) override {}
-  Status Serialize(std::string* out) const override;
-
   // The snapshot payload: u64 count, count i64 labels, count*dim f32 vectors (little-endian).
-  void WritePayload(std::string* out) const;
+  Status WritePayload(faiss::IOWriter* writer, SnapshotHeader* header) const override;
   static Status ReadPayload(uint32_t dim, Metric metric, std::string_view payload,
                             std::unique_ptr<VectorIndex>* out);
 

@@ -45,25 +45,6 @@ class LabelFilterSelector final : public faiss::IDSelector {
   const LabelFilter* filter_;
 };
 
-// Reads FAISS's serialization straight out of the snapshot, without a copy.
-class StringViewReader final : public faiss::IOReader {
- public:
-  explicit StringViewReader(std::string_view bytes) : bytes_(bytes) {}
-  size_t operator()(void* ptr, size_t size, size_t nitems) override {
-    if (size == 0 || nitems == 0) return 0;
-    const size_t available = (bytes_.size() - pos_) / size;
-    const size_t items = std::min(nitems, available);
-    std::memcpy(ptr, bytes_.data() + pos_, items * size);
-    pos_ += items * size;
-    return items;
-  }
-  size_t consumed() const { return pos_; }
-
- private:
-  std::string_view bytes_;
-  size_t pos_ = 0;
-};
-
 }  // namespace
 
 IvfIndex::IvfIndex(const IndexSpec& spec, Metric metric, std::unique_ptr<faiss::IndexIVF> index,
@@ -376,37 +357,28 @@ IndexStats IvfIndex::Stats() const {
   return stats;
 }
 
-Status IvfIndex::Serialize(std::string* out) const {
-  faiss::VectorIOWriter writer;
+Status IvfIndex::WritePayload(faiss::IOWriter* writer, SnapshotHeader* header) const {
   try {
-    faiss::write_index(index_.get(), &writer);
+    faiss::write_index(index_.get(), writer);
   } catch (const std::exception& e) {
     return Status::Aborted(std::string("FAISS could not serialize the index: ") + e.what());
   }
-  SnapshotHeader header;
-  header.kind = spec_.kind;
-  header.metric = metric_;
-  header.dim = dimension();
-  header.nlist = spec_.nlist;
-  header.pq_m = spec_.pq_m;
-  header.default_nprobe = default_nprobe_;
-  WriteSnapshot(
-      header,
-      std::string_view(reinterpret_cast<const char*>(writer.data.data()), writer.data.size()), out);
+  header->kind = spec_.kind;
+  header->metric = metric_;
+  header->dim = dimension();
+  header->nlist = spec_.nlist;
+  header->pq_m = spec_.pq_m;
+  header->default_nprobe = default_nprobe_;
   return Status::OK();
 }
 
-Status IvfIndex::ReadPayload(const SnapshotHeader& header, std::string_view payload,
+Status IvfIndex::ReadPayload(const SnapshotHeader& header, faiss::IOReader* reader,
                              std::unique_ptr<VectorIndex>* out) {
-  StringViewReader reader(payload);
   std::unique_ptr<faiss::Index> raw;
   try {
-    raw.reset(faiss::read_index(&reader));
+    raw.reset(faiss::read_index(reader));
   } catch (const std::exception& e) {
     return Status::Corruption(std::string("FAISS could not read the index snapshot: ") + e.what());
-  }
-  if (reader.consumed() != payload.size()) {
-    return Status::Corruption("index snapshot has bytes after the FAISS index");
   }
   auto* ivf = dynamic_cast<faiss::IndexIVF*>(raw.get());
   if (ivf == nullptr) return Status::Corruption("index snapshot does not hold an IVF index");

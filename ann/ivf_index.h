@@ -4,6 +4,7 @@
 #pragma once
 
 #include <faiss/IndexIVF.h>
+#include <faiss/impl/io.h>
 
 #include <memory>
 #include <string>
@@ -38,10 +39,12 @@ class IvfIndex final : public VectorIndex {
   IndexStats Stats() const override;
   int default_nprobe() const override { return default_nprobe_; }
   void set_default_nprobe(int nprobe) override;
-  Status Serialize(std::string* out) const override;
+  // The payload is faiss::write_index's serialization, written straight to `writer`.
+  Status WritePayload(faiss::IOWriter* writer, SnapshotHeader* header) const override;
 
-  // Restores the FAISS payload of a snapshot and checks it agrees with the header.
-  static Status ReadPayload(const SnapshotHeader& header, std::string_view payload,
+  // Restores a verified snapshot's FAISS payload from `reader` and checks that it agrees with
+  // the header. The caller checks that the reader has no bytes left over.
+  static Status ReadPayload(const SnapshotHeader& header, faiss::IOReader* reader,
                             std::unique_ptr<VectorIndex>* out);
 
   // A sensible nprobe before any tuning: about sqrt(nlist), at least 1, at most nlist.

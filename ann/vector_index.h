@@ -18,7 +18,13 @@
 
 #include "emberdb/status.h"
 
+namespace faiss {
+struct IOWriter;
+}
+
 namespace emberdb::ann {
+
+struct SnapshotHeader;  // ann/index_snapshot.h
 
 enum class Metric { kL2, kInnerProduct };
 
@@ -84,9 +90,14 @@ class VectorIndex {
   virtual int default_nprobe() const = 0;
   virtual void set_default_nprobe(int nprobe) = 0;
 
-  // A self-checking snapshot (magic, version, length and checksum around FAISS's
-  // serialization). LoadIndex verifies it before use.
-  virtual Status Serialize(std::string* out) const = 0;
+  // A self-checking snapshot (magic, version, length and checksums around FAISS's
+  // serialization) in memory. LoadIndex verifies it before use. Holds the whole snapshot:
+  // for large indexes use WriteIndexSnapshot, which streams.
+  Status Serialize(std::string* out) const;
+
+  // The snapshot payload, streamed to `writer` (which may fail: the Status says why), and the
+  // header fields that describe it. Serialize and WriteIndexSnapshot frame it.
+  virtual Status WritePayload(faiss::IOWriter* writer, SnapshotHeader* header) const = 0;
 };
 
 std::unique_ptr<VectorIndex> NewFlatIndex(uint32_t dim, Metric metric);
@@ -108,6 +119,20 @@ Status TrainIvfIndex(const IndexSpec& spec, uint32_t dim, Metric metric, uint64_
 
 // Restores a snapshot written by Serialize; Corruption when any check fails.
 Status LoadIndex(std::string_view bytes, std::unique_ptr<VectorIndex>* out);
+
+// Streams the snapshot of `index` into `fd` at [offset, offset + *bytes_written) with
+// positional writes (the fd's file offset is not used or moved), through a ~1 MiB buffer:
+// the payload first, hashed on the way, then the header at `offset`. Extra memory is the
+// buffer, not the index. The caller fsyncs. IOError when a write fails.
+Status WriteIndexSnapshot(const VectorIndex& index, int fd, uint64_t offset,
+                          uint64_t* bytes_written);
+
+// Restores the snapshot that occupies exactly [offset, offset + length) of `fd` (positional
+// reads, ~1 MiB at a time): checks the header, streams the payload once to verify its
+// checksum, then streams it again into FAISS. Nothing read is trusted before it is checked:
+// lengths must agree with `length`. Corruption on any mismatch, IOError when a read fails.
+Status ReadIndexSnapshot(int fd, uint64_t offset, uint64_t length,
+                         std::unique_ptr<VectorIndex>* out);
 
 // ---- Choosing nprobe from measured recall -------------------------------------------------
 //

@@ -3,8 +3,10 @@
 // File <db>/index/<cid>.idx:  "EMBSNAP1" | u64 change seq | u64 trained-at size |
 //                              u64 payload bytes | payload (ann/'s self-checking serialization)
 // written to <cid>.idx.tmp, fsynced, renamed over the old file, and the directory fsynced.
+// The payload streams from the index to the file (and back) through ann/'s small buffers, so
+// saving or loading an index costs O(buffer) memory beyond the index itself; the outer header,
+// which needs the payload's length, is written last.
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,54 +26,48 @@ using storage::Cf;
 constexpr char kMagic[8] = {'E', 'M', 'B', 'S', 'N', 'A', 'P', '1'};
 constexpr size_t kHeaderBytes = 32;
 
-Status WriteAll(int fd, const char* p, size_t n, const std::string& path) {
+Status WriteAllAt(int fd, const char* p, size_t n, uint64_t offset, const std::string& path) {
   while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
+    ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(offset));
     if (w < 0) {
       if (errno == EINTR) continue;
       return Status::IOError("writing " + path + ": " + std::strerror(errno));
     }
     p += w;
     n -= static_cast<size_t>(w);
+    offset += static_cast<uint64_t>(w);
   }
   return Status::OK();
 }
 
-// A read-only memory map of a whole file, so that a large snapshot is not copied into the heap
-// before FAISS reads it.
-class MappedFile {
+Status ReadAllAt(int fd, char* p, size_t n, uint64_t offset, const std::string& path) {
+  while (n > 0) {
+    ssize_t r = ::pread(fd, p, n, static_cast<off_t>(offset));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return Status::IOError("reading " + path + ": " + std::strerror(errno));
+    }
+    if (r == 0) return Status::Corruption("index snapshot " + path + " has no valid header");
+    p += r;
+    n -= static_cast<size_t>(r);
+    offset += static_cast<uint64_t>(r);
+  }
+  return Status::OK();
+}
+
+// Closes the descriptor on every return path.
+class FileDescriptor {
  public:
-  ~MappedFile() {
-    if (data_) munmap(data_, size_);
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
   }
-  Status Open(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT) return Status::NotFound("no index snapshot at " + path);
-      return Status::IOError("opening " + path + ": " + std::strerror(errno));
-    }
-    struct stat st;
-    Status s;
-    if (fstat(fd, &st) != 0) {
-      s = Status::IOError("stat " + path + ": " + std::strerror(errno));
-    } else if (st.st_size > 0) {
-      size_ = static_cast<size_t>(st.st_size);
-      void* p = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (p == MAP_FAILED) {
-        size_ = 0;
-        s = Status::IOError("mapping " + path + ": " + std::strerror(errno));
-      } else {
-        data_ = p;
-      }
-    }
-    ::close(fd);
-    return s;
-  }
-  std::string_view bytes() const { return {static_cast<const char*>(data_), size_}; }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  int get() const { return fd_; }
 
  private:
-  void* data_ = nullptr;
-  size_t size_ = 0;
+  int fd_;
 };
 
 }  // namespace
@@ -86,20 +82,23 @@ void IndexManager::RemoveSnapshot() {
 }
 
 Status IndexManager::Save(const ann::VectorIndex& index, uint64_t seq, uint64_t trained_at) {
-  std::string payload;
-  EMBERDB_RETURN_IF_ERROR(index.Serialize(&payload));
-  std::string header(kMagic, sizeof kMagic);
-  storage::AppendU64BE(&header, seq);
-  storage::AppendU64BE(&header, trained_at);
-  storage::AppendU64BE(&header, payload.size());
   std::error_code ec;
   std::filesystem::create_directories(env_.snapshot_dir, ec);
   const std::string path = SnapshotPath();
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IOError("creating " + tmp + ": " + std::strerror(errno));
-  Status s = WriteAll(fd, header.data(), header.size(), tmp);
-  if (s.ok()) s = WriteAll(fd, payload.data(), payload.size(), tmp);
+  uint64_t payload_bytes = 0;
+  Status s = ann::WriteIndexSnapshot(index, fd, kHeaderBytes, &payload_bytes);
+  if (!s.ok()) {
+    s = s.WithContext(tmp);
+  } else {
+    std::string header(kMagic, sizeof kMagic);
+    storage::AppendU64BE(&header, seq);
+    storage::AppendU64BE(&header, trained_at);
+    storage::AppendU64BE(&header, payload_bytes);
+    s = WriteAllAt(fd, header.data(), header.size(), 0, tmp);
+  }
   if (s.ok() && ::fsync(fd) != 0) s = Status::IOError("fsync " + tmp + ": " + std::strerror(errno));
   ::close(fd);
   if (s.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) {
@@ -138,18 +137,30 @@ Status IndexManager::SaveIfChanged() {
 Status IndexManager::LoadSnapshot(uint64_t current_seq, std::unique_ptr<ann::VectorIndex>* out,
                                   uint64_t* trained_at, uint64_t* snapshot_seq) {
   const std::string path = SnapshotPath();
-  MappedFile file;
-  EMBERDB_RETURN_IF_ERROR(file.Open(path));
-  std::string_view bytes = file.bytes();
-  if (bytes.size() < kHeaderBytes || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
+  FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (file.get() < 0) {
+    if (errno == ENOENT) return Status::NotFound("no index snapshot at " + path);
+    return Status::IOError("opening " + path + ": " + std::strerror(errno));
+  }
+  struct stat st;
+  if (fstat(file.get(), &st) != 0) {
+    return Status::IOError("stat " + path + ": " + std::strerror(errno));
+  }
+  const uint64_t file_size = static_cast<uint64_t>(st.st_size);
+  char header[kHeaderBytes];
+  if (file_size < kHeaderBytes) {
     return Status::Corruption("index snapshot " + path + " has no valid header");
   }
-  const uint64_t seq = storage::ReadU64BE(bytes.data() + 8);
+  EMBERDB_RETURN_IF_ERROR(ReadAllAt(file.get(), header, kHeaderBytes, 0, path));
+  if (std::memcmp(header, kMagic, sizeof kMagic) != 0) {
+    return Status::Corruption("index snapshot " + path + " has no valid header");
+  }
+  const uint64_t seq = storage::ReadU64BE(header + 8);
   *snapshot_seq = seq;
-  *trained_at = storage::ReadU64BE(bytes.data() + 16);
-  const uint64_t length = storage::ReadU64BE(bytes.data() + 24);
-  if (length != bytes.size() - kHeaderBytes) {
-    return Status::Corruption("index snapshot " + path + " is " + std::to_string(bytes.size()) +
+  *trained_at = storage::ReadU64BE(header + 16);
+  const uint64_t length = storage::ReadU64BE(header + 24);
+  if (length != file_size - kHeaderBytes) {
+    return Status::Corruption("index snapshot " + path + " is " + std::to_string(file_size) +
                               " bytes, its header promises " +
                               std::to_string(length + kHeaderBytes));
   }
@@ -168,7 +179,7 @@ Status IndexManager::LoadSnapshot(uint64_t current_seq, std::unique_ptr<ann::Vec
     }
   }
   std::unique_ptr<ann::VectorIndex> index;
-  Status s = ann::LoadIndex(bytes.substr(kHeaderBytes), &index);
+  Status s = ann::ReadIndexSnapshot(file.get(), kHeaderBytes, length, &index);
   if (!s.ok()) return s.WithContext("index snapshot " + path);
   if (index->dimension() != options_.dimension || index->metric() != ann_metric_) {
     return Status::Corruption("index snapshot " + path + " belongs to another configuration");
