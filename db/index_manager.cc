@@ -2,6 +2,7 @@
 // index_snapshot.cc.
 #include "db/index_manager.h"
 
+#include <chrono>
 #include <cmath>
 #include <mutex>
 
@@ -141,6 +142,7 @@ void IndexManager::Apply(const std::vector<int64_t>& add_labels, const std::vect
   if (!remove_labels.empty()) index_->Remove(remove_labels.size(), remove_labels.data());
   if (!add_labels.empty()) index_->Add(add_labels.size(), add_labels.data(), vectors.data());
   applied_seq_ = seq;
+  last_apply_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
   MaybeStartTraining();
 }
 

@@ -112,6 +112,9 @@ class IndexManager {
   bool training_ = false;
   uint64_t failed_at_ = 0;  // size at which training last failed: retried at twice that
   std::atomic<bool> stop_{false};
+  // When the last write was applied (steady clock, ns): training waits for a pause in a bulk
+  // load so that it samples the collection at (nearly) its final size and trains once.
+  std::atomic<int64_t> last_apply_ns_{0};
 };
 
 // Converts a vector to index space: a unit vector under cosine, unchanged otherwise.

@@ -181,6 +181,17 @@ void IndexManager::TrainInBackground() {
 }
 
 bool IndexManager::TrainOnce() {
+  // Let a bulk load finish first (a pause of kQuietPeriod, waiting at most kMaxWait), so that a
+  // fast ingest of N vectors trains once on N instead of at the threshold and again at 4x.
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kQuietPeriod = std::chrono::milliseconds(300);
+  constexpr auto kMaxWait = std::chrono::seconds(3);
+  const auto wait_start = Clock::now();
+  while (!stop_ && Clock::now() - wait_start < kMaxWait &&
+         Clock::now().time_since_epoch().count() - last_apply_ns_.load() <
+             std::chrono::duration_cast<Clock::duration>(kQuietPeriod).count()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   auto start = std::chrono::steady_clock::now();
   uint64_t start_size = 0;
   {
