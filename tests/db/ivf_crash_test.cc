@@ -39,6 +39,8 @@ int RunWriter(const std::string& path, uint32_t seed) {
     wo.sync = batch % 4 == 0;  // some writes also pay for fsync: slower, and durable on power loss
     if (!c->Add(docs, wo).ok()) return 5;
     if (write(fd, &batch, sizeof batch) != sizeof batch) return 6;
+    // Bursts with pauses, as real ingest comes: training starts in the pauses.
+    if (batch % 40 == 39) std::this_thread::sleep_for(std::chrono::milliseconds(400));
     if (batch % 2 == 1) {
       int32_t victim = static_cast<int32_t>(rng() % ((batch + 1) * 50));
       uint64_t deleted = 0;
@@ -74,7 +76,7 @@ TEST_CASE("SIGKILL during writes, deletes, training and index saves loses nothin
     Child child = SpawnChild("ivf-writer", {dir.path(), std::to_string(round)});
     REQUIRE(child.pid > 0);
     // Later rounds die later: early ones during exact ingest, later ones around training.
-    std::this_thread::sleep_for(std::chrono::milliseconds(200 + 400 * round + rng() % 400));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + 700 * round + rng() % 500));
     KillChild(child);
     int32_t last_batch = -1, record;
     std::set<int32_t> deleted;
@@ -115,7 +117,7 @@ TEST_CASE("SIGKILL during writes, deletes, training and index saves loses nothin
     qo.nprobe = 1 << 20;
     qo.include = kIncludeNone;
     size_t checked = 0;
-    for (int32_t n = 0; n < std::min(60000, (last_batch + 2) * 50); n += 7) {
+    for (int32_t n = 0; n < std::min(60000, (last_batch + 2) * 50); n += 23) {
       std::vector<Hit> hits;
       Status qs = c->Query(vecs[n], qo, &hits);
       REQUIRE_MESSAGE(qs.ok(), qs.ToString());
