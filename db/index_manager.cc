@@ -6,6 +6,7 @@
 #include <cmath>
 #include <mutex>
 
+#include "db/catalog.h"
 #include "storage/keys.h"
 #include "storage/record.h"
 
@@ -38,16 +39,46 @@ IndexManager::IndexManager(IndexEnv env, uint32_t cid, std::string collection_na
 
 IndexManager::~IndexManager() { Stop(); }
 
-uint64_t IndexManager::CurrentSeq() const {
+Status IndexManager::ReadCounters(const storage::ReadView* view, Counters* out) const {
   std::string bytes;
   bool found = false;
-  std::string key = "counters/";
-  storage::AppendU32BE(&key, cid_);
-  if (!env_.store->Get(Cf::kDefault, key, &bytes, nullptr, &found).ok() || !found ||
-      bytes.size() != 24) {
-    return 0;
+  EMBERDB_RETURN_IF_ERROR(env_.store->Get(Cf::kDefault, CountersKey(cid_), &bytes, view, &found));
+  *out = Counters();
+  return found ? DecodeCounters(bytes, out) : Status::OK();
+}
+
+uint64_t IndexManager::CurrentSeq() const {
+  Counters counters;
+  return ReadCounters(nullptr, &counters).ok() ? counters.change_seq : 0;
+}
+
+Status IndexManager::ScanVectors(const storage::ReadView* view, uint64_t stride,
+                                 const VectorSink& sink) const {
+  const uint32_t dim = options_.dimension;
+  constexpr size_t kChunk = 4096;
+  std::vector<int64_t> labels;
+  std::vector<float> vectors;
+  uint64_t i = 0;
+  auto it = env_.store->NewIterator(Cf::kVectors, storage::CollectionPrefix(cid_), view);
+  for (; it->Valid(); it->Next(), ++i) {
+    if (stop_) return Status::Aborted("index work cancelled");
+    if (i % stride) continue;
+    std::string_view k = it->key();
+    if (k.size() != 12) return Status::Corruption("malformed vector key");
+    labels.push_back(static_cast<int64_t>(storage::ReadU64BE(k.data() + 4)));
+    vectors.resize(labels.size() * dim);
+    float* v = vectors.data() + vectors.size() - dim;
+    EMBERDB_RETURN_IF_ERROR(storage::DecodeVector(it->value(), dim, v));
+    ToIndexSpace(options_.metric, v, dim);
+    if (labels.size() == kChunk) {
+      if (!sink(labels.size(), labels.data(), vectors.data())) return it->status();
+      labels.clear();
+      vectors.clear();
+    }
   }
-  return storage::ReadU64BE(bytes.data() + 16);
+  EMBERDB_RETURN_IF_ERROR(it->status());
+  if (!labels.empty()) sink(labels.size(), labels.data(), vectors.data());
+  return Status::OK();
 }
 
 Status IndexManager::FetchVectors(size_t n, const int64_t* labels, float* out,
@@ -74,35 +105,16 @@ Status IndexManager::FetchVectors(size_t n, const int64_t* labels, float* out,
 }
 
 Status IndexManager::BuildExact(std::unique_ptr<ann::VectorIndex>* out, uint64_t* seq) {
-  const uint32_t dim = options_.dimension;
-  auto index = ann::NewFlatIndex(dim, ann_metric_);
+  auto index = ann::NewFlatIndex(options_.dimension, ann_metric_);
   auto view = env_.store->NewReadView();
-  std::string key = "counters/", bytes;
-  storage::AppendU32BE(&key, cid_);
-  bool found = false;
-  EMBERDB_RETURN_IF_ERROR(env_.store->Get(Cf::kDefault, key, &bytes, view.get(), &found));
-  *seq = found && bytes.size() == 24 ? storage::ReadU64BE(bytes.data() + 16) : 0;
-  auto it = env_.store->NewIterator(Cf::kVectors, storage::CollectionPrefix(cid_), view.get());
-  constexpr size_t kChunk = 4096;
-  std::vector<int64_t> labels;
-  std::vector<float> vectors;
-  auto flush = [&] {
-    index->Add(labels.size(), labels.data(), vectors.data());
-    labels.clear();
-    vectors.clear();
-  };
-  for (; it->Valid(); it->Next()) {
-    std::string_view k = it->key();
-    if (k.size() != 12) return Status::Corruption("malformed vector key");
-    labels.push_back(static_cast<int64_t>(storage::ReadU64BE(k.data() + 4)));
-    vectors.resize(labels.size() * dim);
-    float* v = vectors.data() + (labels.size() - 1) * dim;
-    EMBERDB_RETURN_IF_ERROR(storage::DecodeVector(it->value(), dim, v));
-    ToIndexSpace(options_.metric, v, dim);
-    if (labels.size() == kChunk) flush();
-  }
-  EMBERDB_RETURN_IF_ERROR(it->status());
-  if (!labels.empty()) flush();
+  Counters counters;
+  EMBERDB_RETURN_IF_ERROR(ReadCounters(view.get(), &counters));
+  *seq = counters.change_seq;
+  EMBERDB_RETURN_IF_ERROR(
+      ScanVectors(view.get(), 1, [&](size_t n, const int64_t* labels, const float* vectors) {
+        index->Add(n, labels, vectors);
+        return true;
+      }));
   *out = std::move(index);
   return Status::OK();
 }

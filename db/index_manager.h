@@ -19,6 +19,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "ann/vector_index.h"
+#include "db/catalog.h"
 #include "db/event_log.h"
 #include "emberdb/db.h"
 #include "storage/store.h"
@@ -90,6 +92,11 @@ class IndexManager {
   Status Save(const ann::VectorIndex& index, uint64_t seq, uint64_t trained_at);
   void TrimChangeLog(uint64_t up_to_seq);
   uint64_t CurrentSeq() const;
+  Status ReadCounters(const storage::ReadView* view, Counters* out) const;
+  // Streams every `stride`-th stored vector (in label order, converted to index space) to
+  // `sink` in chunks; the sink returns false to stop early. Stops with Aborted on Stop().
+  using VectorSink = std::function<bool(size_t n, const int64_t* labels, const float* vectors)>;
+  Status ScanVectors(const storage::ReadView* view, uint64_t stride, const VectorSink& sink) const;
   std::string SnapshotPath() const;
 
   IndexEnv env_;

@@ -187,13 +187,9 @@ Status IndexManager::LoadSnapshot(uint64_t current_seq, std::unique_ptr<ann::Vec
   uint64_t last = seq;
   EMBERDB_RETURN_IF_ERROR(CatchUp(index.get(), seq, &last));
   // The index must agree with storage exactly.
-  std::string counters;
-  bool found = false;
-  std::string key = "counters/";
-  storage::AppendU32BE(&key, cid_);
-  EMBERDB_RETURN_IF_ERROR(env_.store->Get(Cf::kDefault, key, &counters, nullptr, &found));
-  const uint64_t count =
-      found && counters.size() == 24 ? storage::ReadU64BE(counters.data() + 8) : 0;
+  Counters counters;
+  EMBERDB_RETURN_IF_ERROR(ReadCounters(nullptr, &counters));
+  const uint64_t count = counters.count;
   if (index->size() != count) {
     return Status::Corruption("index snapshot " + path + " holds " + std::to_string(index->size()) +
                               " vectors after replay, storage " + std::to_string(count));

@@ -58,57 +58,33 @@ Status IndexManager::Train(std::unique_ptr<ann::VectorIndex>* out, uint64_t* tra
                            uint64_t* seq) {
   const uint32_t dim = options_.dimension;
   auto view = env_.store->NewReadView();
-  std::string key = "counters/", bytes;
-  storage::AppendU32BE(&key, cid_);
-  bool found = false;
-  EMBERDB_RETURN_IF_ERROR(env_.store->Get(Cf::kDefault, key, &bytes, view.get(), &found));
-  if (!found || bytes.size() != 24) return Status::Corruption("collection counters missing");
-  const uint64_t count = storage::ReadU64BE(bytes.data() + 8);
-  *seq = storage::ReadU64BE(bytes.data() + 16);
+  Counters counters;
+  EMBERDB_RETURN_IF_ERROR(ReadCounters(view.get(), &counters));
+  const uint64_t count = counters.count;
+  *seq = counters.change_seq;
 
   // An evenly spaced sample in label order: deterministic, and labels are assigned in
   // insertion order, so it spans the collection's whole history.
   const size_t budget = SampleBudget(count, spec_);
   const uint64_t stride = std::max<uint64_t>(1, (count + budget - 1) / budget);
   std::vector<float> sample;
-  uint64_t i = 0;
-  auto it = env_.store->NewIterator(Cf::kVectors, storage::CollectionPrefix(cid_), view.get());
-  for (; it->Valid() && !stop_; it->Next(), ++i) {
-    if (i % stride) continue;
-    sample.resize(sample.size() + dim);
-    float* v = sample.data() + sample.size() - dim;
-    EMBERDB_RETURN_IF_ERROR(storage::DecodeVector(it->value(), dim, v));
-    ToIndexSpace(options_.metric, v, dim);
-  }
-  EMBERDB_RETURN_IF_ERROR(it->status());
-  if (stop_) return Status::Aborted("training cancelled");
+  EMBERDB_RETURN_IF_ERROR(
+      ScanVectors(view.get(), stride, [&](size_t n, const int64_t*, const float* vectors) {
+        sample.insert(sample.end(), vectors, vectors + n * dim);
+        return true;
+      }));
   std::unique_ptr<ann::VectorIndex> ivf;
   EMBERDB_RETURN_IF_ERROR(
       ann::TrainIvfIndex(spec_, dim, ann_metric_, count, sample.size() / dim, sample.data(), &ivf));
   sample = std::vector<float>();
 
   // Fill it from the same snapshot the sample came from.
-  constexpr size_t kChunk = 4096;
-  std::vector<int64_t> labels;
-  std::vector<float> vectors;
-  it = env_.store->NewIterator(Cf::kVectors, storage::CollectionPrefix(cid_), view.get());
-  for (; it->Valid() && !stop_; it->Next()) {
-    labels.push_back(static_cast<int64_t>(storage::ReadU64BE(it->key().data() + 4)));
-    vectors.resize(labels.size() * dim);
-    float* v = vectors.data() + vectors.size() - dim;
-    EMBERDB_RETURN_IF_ERROR(storage::DecodeVector(it->value(), dim, v));
-    ToIndexSpace(options_.metric, v, dim);
-    if (labels.size() == kChunk) {
-      ivf->Add(labels.size(), labels.data(), vectors.data());
-      labels.clear();
-      vectors.clear();
-    }
-  }
-  EMBERDB_RETURN_IF_ERROR(it->status());
-  if (!labels.empty()) ivf->Add(labels.size(), labels.data(), vectors.data());
-  it.reset();
+  EMBERDB_RETURN_IF_ERROR(
+      ScanVectors(view.get(), 1, [&](size_t n, const int64_t* labels, const float* vectors) {
+        ivf->Add(n, labels, vectors);
+        return true;
+      }));
   view.reset();
-  if (stop_) return Status::Aborted("training cancelled");
   // Replay what was written while we worked (no lock: writes go on).
   EMBERDB_RETURN_IF_ERROR(CatchUp(ivf.get(), *seq, seq));
   *trained_at = count;  // the size the centroids describe; retraining is due at 4x this
@@ -125,39 +101,23 @@ Status IndexManager::ChooseDefaultNprobe(ann::VectorIndex* ivf, uint64_t expecte
   const uint32_t dim = options_.dimension;
   // Queries: evenly spaced stored vectors. Truth: exact search over every stored vector,
   // streamed from storage so that no second copy of the collection is held.
-  const uint64_t stride = std::max<uint64_t>(1, expected / kTuningQueries);
-  std::vector<float> queries;
   auto view = env_.store->NewReadView();
-  uint64_t i = 0;
-  for (auto it = env_.store->NewIterator(Cf::kVectors, storage::CollectionPrefix(cid_), view.get());
-       it->Valid() && queries.size() < kTuningQueries * dim; it->Next(), ++i) {
-    if (i % stride) continue;
-    queries.resize(queries.size() + dim);
-    EMBERDB_RETURN_IF_ERROR(
-        storage::DecodeVector(it->value(), dim, queries.data() + queries.size() - dim));
-    ToIndexSpace(options_.metric, queries.data() + queries.size() - dim, dim);
-  }
+  std::vector<float> queries;
+  EMBERDB_RETURN_IF_ERROR(
+      ScanVectors(view.get(), std::max<uint64_t>(1, expected / kTuningQueries),
+                  [&](size_t n, const int64_t*, const float* vectors) {
+                    size_t take = std::min(n, kTuningQueries - queries.size() / dim);
+                    queries.insert(queries.end(), vectors, vectors + take * dim);
+                    return queries.size() < kTuningQueries * dim;
+                  }));
   const size_t nq = queries.size() / dim;
   if (nq == 0) return Status::OK();
   ann::ExactNeighbors truth(dim, ann_metric_, nq, queries.data(), kTuningK);
-  constexpr size_t kChunk = 4096;
-  std::vector<int64_t> labels;
-  std::vector<float> vectors;
-  auto it = env_.store->NewIterator(Cf::kVectors, storage::CollectionPrefix(cid_), view.get());
-  for (; it->Valid() && !stop_; it->Next()) {
-    labels.push_back(static_cast<int64_t>(storage::ReadU64BE(it->key().data() + 4)));
-    vectors.resize(labels.size() * dim);
-    float* v = vectors.data() + vectors.size() - dim;
-    EMBERDB_RETURN_IF_ERROR(storage::DecodeVector(it->value(), dim, v));
-    ToIndexSpace(options_.metric, v, dim);
-    if (labels.size() == kChunk) {
-      truth.Add(labels.size(), labels.data(), vectors.data());
-      labels.clear();
-      vectors.clear();
-    }
-  }
-  EMBERDB_RETURN_IF_ERROR(it->status());
-  if (!labels.empty()) truth.Add(labels.size(), labels.data(), vectors.data());
+  EMBERDB_RETURN_IF_ERROR(
+      ScanVectors(view.get(), 1, [&](size_t n, const int64_t* labels, const float* vectors) {
+        truth.Add(n, labels, vectors);
+        return true;
+      }));
   ann::SearchParams base;
   base.refine = spec_.compressed() ? &fetcher_ : nullptr;
   ann::NprobeChoice choice;
