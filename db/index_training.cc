@@ -1,5 +1,7 @@
 // Background training of the IVF index: sample, train, fill from a storage snapshot, replay the
 // change log written meanwhile, choose nprobe, save, swap.
+#include <malloc.h>
+
 #include <chrono>
 #include <cmath>
 #include <mutex>
@@ -185,6 +187,9 @@ bool IndexManager::TrainOnce() {
     }
   }
   if (saved && s.ok()) TrimChangeLog(seq);
+  // The previous index and the training sample were large and are gone: hand their pages back
+  // to the system instead of leaving them in malloc's free lists.
+  malloc_trim(0);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (s.ok() && !stop_) {
     env_.log->Log("collection '" + name_ + "': trained " + spec_.ToString() + " on " +

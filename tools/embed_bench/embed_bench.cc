@@ -14,6 +14,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cblas.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -195,6 +197,9 @@ int main(int argc, char** argv) {
                 s.name.c_str(), s.layers, s.hidden, s.heads, s.intermediate, flops / 1e9);
     for (size_t ti = 0; ti < threads.size() && st.ok(); ++ti) {
       const int t = threads[ti];
+      // The process thread budget, as DB::Open sets it: BLAS gets t threads (the encoder then
+      // runs its batches one at a time; with t = 1, one worker on one BLAS thread).
+      openblas_set_num_threads(t);
       std::unique_ptr<BertModel> model;
       st = BertModel::Load(
           std::shared_ptr<const SafetensorsFile>(file.get(), [](const SafetensorsFile*) {}),
