@@ -243,7 +243,11 @@ int main(int argc, char** argv) {
           {"max_tokens", BertEncoder::kMaxBatchTokens},
           {"min_seconds", seconds}};
       std::ofstream(work_path) << work.dump();
-      const std::string cmd = "/usr/bin/python3 " + torch_script + " " + work_path + " 2>&1";
+      // Debian's torch runs its GEMMs on OpenBLAS, whose own thread pool ignores
+      // torch.set_num_threads: give it the same budget through the environment.
+      const std::string budget = std::to_string(t);
+      const std::string cmd = "OPENBLAS_NUM_THREADS=" + budget + " OMP_NUM_THREADS=" + budget +
+                              " /usr/bin/python3 " + torch_script + " " + work_path + " 2>&1";
       FILE* pipe = popen(cmd.c_str(), "r");
       std::string text;
       char buf[4096];
