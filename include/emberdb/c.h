@@ -35,10 +35,9 @@ void emberdb_refresh(emberdb_db* db, char** errptr);
 /* ---- collections ---- */
 /* metric: "cosine", "l2" or "ip"; embedder: a spec such as "hash" or NULL; index: a factory
  * string such as "IVF,Flat" or NULL for the default. dimension 0 takes the embedder's. */
-emberdb_collection* emberdb_create_collection(emberdb_db* db, const char* name,
-                                              uint32_t dimension, const char* metric,
-                                              const char* embedder, const char* index,
-                                              char** errptr);
+emberdb_collection* emberdb_create_collection(emberdb_db* db, const char* name, uint32_t dimension,
+                                              const char* metric, const char* embedder,
+                                              const char* index, char** errptr);
 emberdb_collection* emberdb_get_collection(emberdb_db* db, const char* name, char** errptr);
 void emberdb_drop_collection(emberdb_db* db, const char* name, char** errptr);
 /* A malloc'd JSON array of collection names. */
@@ -49,16 +48,15 @@ uint32_t emberdb_collection_dimension(const emberdb_collection* collection);
 /* ---- writes: n documents; texts, metadata_json and vectors may each be NULL, and entries of
  * texts/metadata_json may be NULL. vectors holds n * dimension floats; without vectors the
  * collection's embedder embeds the texts. Each call is atomic. ---- */
-void emberdb_add(emberdb_collection* c, size_t n, const char* const* ids,
-                 const char* const* texts, const char* const* metadata_json,
-                 const float* vectors, char** errptr);
+void emberdb_add(emberdb_collection* c, size_t n, const char* const* ids, const char* const* texts,
+                 const char* const* metadata_json, const float* vectors, char** errptr);
 void emberdb_upsert(emberdb_collection* c, size_t n, const char* const* ids,
                     const char* const* texts, const char* const* metadata_json,
                     const float* vectors, char** errptr);
 /* Returns the number of documents deleted. */
 uint64_t emberdb_delete(emberdb_collection* c, size_t n, const char* const* ids, char** errptr);
-uint64_t emberdb_delete_where(emberdb_collection* c, const char* where,
-                              const char* where_document, char** errptr);
+uint64_t emberdb_delete_where(emberdb_collection* c, const char* where, const char* where_document,
+                              char** errptr);
 uint64_t emberdb_count(emberdb_collection* c, char** errptr);
 
 /* ---- reads: results carry ids, text, metadata (JSON) and, for queries, distance and score;
@@ -66,8 +64,7 @@ uint64_t emberdb_count(emberdb_collection* c, char** errptr);
 emberdb_results* emberdb_query(emberdb_collection* c, const float* vector, size_t k,
                                const char* where, const char* where_document, char** errptr);
 emberdb_results* emberdb_query_text(emberdb_collection* c, const char* text, size_t k,
-                                    const char* where, const char* where_document,
-                                    char** errptr);
+                                    const char* where, const char* where_document, char** errptr);
 /* ids may be NULL (n_ids 0); limit 0 means no limit. Vectors are included. */
 emberdb_results* emberdb_get(emberdb_collection* c, size_t n_ids, const char* const* ids,
                              const char* where, const char* where_document, size_t limit,

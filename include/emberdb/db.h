@@ -31,24 +31,24 @@ namespace emberdb {
 // What ListCollections and Collection::info() report.
 struct CollectionInfo {
   std::string name;
-  CollectionOptions options;      // dimension is always filled in
-  EmbedderIdentity embedder;      // empty kind when the collection has no embedder
-  uint64_t count = 0;             // documents
+  CollectionOptions options;  // dimension is always filled in
+  EmbedderIdentity embedder;  // empty kind when the collection has no embedder
+  uint64_t count = 0;         // documents
 };
 
 // Per-collection index and storage statistics.
 struct CollectionStats {
   uint64_t documents = 0;
-  uint64_t vectors_indexed = 0;   // vectors the search index holds
-  uint64_t vectors_pending = 0;   // stored but not yet in the index (documents - indexed)
-  std::string index_kind;         // "Flat" (exact) or the trained IVF kind, e.g. "IVF894,Flat"
-  bool training = false;          // a background training run is in progress
+  uint64_t vectors_indexed = 0;  // vectors the search index holds
+  uint64_t vectors_pending = 0;  // stored but not yet in the index (documents - indexed)
+  std::string index_kind;        // "Flat" (exact) or the trained IVF kind, e.g. "IVF894,Flat"
+  bool training = false;         // a background training run is in progress
   uint32_t nlist = 0;
-  double list_imbalance = 0;      // FAISS imbalance factor (1.0 is perfectly even)
-  uint64_t trained_at = 0;        // collection size when the index was trained
-  int nprobe = 0;                 // in use by default
-  uint64_t memory_bytes = 0;      // index memory
-  uint64_t disk_bytes = 0;        // approximate storage bytes of this collection
+  double list_imbalance = 0;  // FAISS imbalance factor (1.0 is perfectly even)
+  uint64_t trained_at = 0;    // collection size when the index was trained
+  int nprobe = 0;             // in use by default
+  uint64_t memory_bytes = 0;  // index memory
+  uint64_t disk_bytes = 0;    // approximate storage bytes of this collection
 };
 
 class Collection {
@@ -112,8 +112,7 @@ class DB {
                                   std::shared_ptr<Collection>* out) = 0;
   virtual Status GetCollection(const std::string& name, std::shared_ptr<Collection>* out) = 0;
   // Returns the existing collection when its options are compatible, else creates it.
-  virtual Status GetOrCreateCollection(const std::string& name,
-                                       const CollectionOptions& options,
+  virtual Status GetOrCreateCollection(const std::string& name, const CollectionOptions& options,
                                        std::shared_ptr<Collection>* out) = 0;
   virtual Status ListCollections(std::vector<CollectionInfo>* out) = 0;
   // Removes the collection and all of its data, atomically.

@@ -68,8 +68,8 @@ struct Hit {
   std::string id;
   float distance = 0;
   float score = 0;
-  std::string text;        // when kIncludeDocuments
-  Metadata metadata;       // when kIncludeMetadatas
+  std::string text;           // when kIncludeDocuments
+  Metadata metadata;          // when kIncludeMetadatas
   std::vector<float> vector;  // when kIncludeVectors
 };
 

@@ -27,8 +27,8 @@ namespace emberdb {
 
 // Who made a vector. Two embedders with equal identities produce the same vector space.
 struct EmbedderIdentity {
-  std::string kind;         // "hash", "hf", "ollama", "openai", "host"
-  std::string model;        // model name or folder name; "" for hash
+  std::string kind;   // "hash", "hf", "ollama", "openai", "host"
+  std::string model;  // model name or folder name; "" for hash
   uint32_t dimension = 0;
   std::string fingerprint;  // e.g. a hash of the weights or of the hashing parameters
 };

@@ -77,7 +77,7 @@ struct CollectionOptions {
 // all empty means every document, in id order.
 struct GetOptions {
   std::vector<std::string> ids{};
-  std::string where{};         // JSON, Chroma's where language
+  std::string where{};           // JSON, Chroma's where language
   std::string where_document{};  // JSON: {"$contains": "..."} / {"$not_contains": "..."}
   size_t limit = SIZE_MAX;
   size_t offset = 0;

@@ -51,9 +51,9 @@ class Status {
   const std::string& message() const { return message_; }
   // "OK", or the code's name and the message: "Not found: collection 'docs' not found".
   std::string ToString() const {
-    static constexpr const char* kNames[] = {"OK",          "Not found",     "Already exists",
-                                             "Invalid argument", "Corruption", "IO error",
-                                             "Busy",        "Not supported", "Aborted"};
+    static constexpr const char* kNames[] = {
+        "OK",       "Not found", "Already exists", "Invalid argument", "Corruption",
+        "IO error", "Busy",      "Not supported",  "Aborted"};
     if (ok()) return "OK";
     return std::string(kNames[static_cast<int>(code_)]) + ": " + message_;
   }
@@ -73,8 +73,8 @@ class Status {
 }  // namespace emberdb
 
 // Propagates a non-OK Status to the caller.
-#define EMBERDB_RETURN_IF_ERROR(expr)              \
-  do {                                             \
-    ::emberdb::Status _emberdb_s = (expr);         \
-    if (!_emberdb_s.ok()) return _emberdb_s;       \
+#define EMBERDB_RETURN_IF_ERROR(expr)        \
+  do {                                       \
+    ::emberdb::Status _emberdb_s = (expr);   \
+    if (!_emberdb_s.ok()) return _emberdb_s; \
   } while (0)

@@ -61,7 +61,8 @@ TEST_CASE("everything written is there after close and reopen, exactly") {
   CHECK(hits.at(0).distance == doctest::Approx(0).epsilon(1e-6));
 }
 
-TEST_CASE("a second writer gets Busy naming the directory, and read-only handles follow on Refresh") {
+TEST_CASE(
+    "a second writer gets Busy naming the directory, and read-only handles follow on Refresh") {
   TempDir dir("lock");
   auto writer = OpenDb(dir.path());
   auto c = MakeCollection(writer.get(), "docs", 2, Metric::kL2);

@@ -120,7 +120,8 @@ TEST_CASE("exact while small, IVF past the threshold, retrained at 4x, correct t
   CHECK(log.find("measured recall@10") != std::string::npos);
 }
 
-TEST_CASE("deletes and updates on a trained index, and filtered search returns k whenever k match") {
+TEST_CASE(
+    "deletes and updates on a trained index, and filtered search returns k whenever k match") {
   TempDir dir("ivf-ops");
   auto vecs = ClusteredVectors(6000, kDim, 30, 2);
   auto db = OpenDb(dir.path());

@@ -11,10 +11,9 @@
 //   emberdb-embed-bench [--models minilm,bge-base] [--threads 1,2] [--passages 32]
 //                       [--seconds 1] [--torch-script tools/embed_bench/torch_bench.py | none]
 //                       [--peak-gflops 62,120]
+#include <cblas.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-#include <cblas.h>
 
 #include <chrono>
 #include <cstdio>

@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   options.embedder = "hash";
   std::shared_ptr<emberdb::Collection> c;
   if (s.ok()) s = db->CreateCollection("notes", options, &c);
-  if (s.ok()) s = c->Add({{"1", "the cat sat on the mat", {}, {}}, {"2", "stock prices fell", {}, {}}});
+  if (s.ok())
+    s = c->Add({{"1", "the cat sat on the mat", {}, {}}, {"2", "stock prices fell", {}, {}}});
   std::vector<emberdb::Hit> hits;
   if (s.ok()) s = c->QueryText("a cat on a mat", emberdb::QueryOptions{.k = 1}, &hits);
   if (!s.ok()) {
