@@ -112,10 +112,8 @@ int RunDrop(const CLI::App& cmd, const CollectionArgs& args) {
 int RunStats(const CLI::App& cmd, const CollectionArgs& args) {
   if (int rc = RequireDb(cmd, args)) return rc;
   std::unique_ptr<DB> db;
-  Status s = OpenDatabase(args.db, Access::kRead, &db);
-  if (!s.ok()) return StatusError(s);
   std::shared_ptr<Collection> collection;
-  s = OpenCollection(db.get(), args.db, args.collection, &collection);
+  Status s = OpenDatabaseAndCollection(args.db, args.collection, Access::kRead, &db, &collection);
   if (!s.ok()) return StatusError(s);
   CollectionStats st;
   s = collection->Stats(&st);

@@ -40,6 +40,13 @@ Status OpenCollection(DB* db, const std::string& db_path, const std::string& nam
   return s;
 }
 
+Status OpenDatabaseAndCollection(const std::string& db_path, const std::string& name, Access access,
+                                 std::unique_ptr<DB>* db, std::shared_ptr<Collection>* collection) {
+  Status s = OpenDatabase(db_path, access, db);
+  if (!s.ok()) return s;
+  return OpenCollection(db->get(), db_path, name, collection);
+}
+
 }  // namespace emberdb::cli
 
 namespace emberdb::cli {

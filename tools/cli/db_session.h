@@ -28,6 +28,10 @@ Status OpenDatabase(const std::string& path, Access access, std::unique_ptr<DB>*
 Status OpenCollection(DB* db, const std::string& db_path, const std::string& name,
                       std::shared_ptr<Collection>* out);
 
+// Both of the above: what most commands start with.
+Status OpenDatabaseAndCollection(const std::string& db_path, const std::string& name, Access access,
+                                 std::unique_ptr<DB>* db, std::shared_ptr<Collection>* collection);
+
 }  // namespace emberdb::cli
 
 namespace emberdb::cli {

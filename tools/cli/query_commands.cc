@@ -69,10 +69,8 @@ int RunQuery(const CLI::App& cmd, const QueryArgs& args) {
   const std::string text = Join(args.text);
   if (text.empty()) return UsageError(cmd, "the query text is empty");
   std::unique_ptr<DB> db;
-  Status s = OpenDatabase(args.db, Access::kRead, &db);
-  if (!s.ok()) return StatusError(s);
   std::shared_ptr<Collection> collection;
-  s = OpenCollection(db.get(), args.db, args.collection, &collection);
+  Status s = OpenDatabaseAndCollection(args.db, args.collection, Access::kRead, &db, &collection);
   if (!s.ok()) return StatusError(s);
   QueryOptions options;
   options.k = args.k;
@@ -105,10 +103,8 @@ int RunGet(const CLI::App& cmd, const GetArgs& args) {
     return UsageError(cmd, error);
   }
   std::unique_ptr<DB> db;
-  Status s = OpenDatabase(args.db, Access::kRead, &db);
-  if (!s.ok()) return StatusError(s);
   std::shared_ptr<Collection> collection;
-  s = OpenCollection(db.get(), args.db, args.collection, &collection);
+  Status s = OpenDatabaseAndCollection(args.db, args.collection, Access::kRead, &db, &collection);
   if (!s.ok()) return StatusError(s);
   GetOptions options;
   options.ids = args.ids;
@@ -141,10 +137,8 @@ int RunDelete(const CLI::App& cmd, const GetArgs& args) {
     return UsageError(cmd, error);
   }
   std::unique_ptr<DB> db;
-  Status s = OpenDatabase(args.db, Access::kWrite, &db);
-  if (!s.ok()) return StatusError(s);
   std::shared_ptr<Collection> collection;
-  s = OpenCollection(db.get(), args.db, args.collection, &collection);
+  Status s = OpenDatabaseAndCollection(args.db, args.collection, Access::kWrite, &db, &collection);
   if (!s.ok()) return StatusError(s);
   uint64_t deleted = 0;
   s = by_ids ? collection->Delete(args.ids, {}, &deleted)
@@ -159,10 +153,8 @@ int RunDelete(const CLI::App& cmd, const GetArgs& args) {
 int RunCount(const CLI::App& cmd, const GetArgs& args) {
   if (args.db.empty()) return UsageError(cmd, "--db is required (or set EMBERDB_DB)");
   std::unique_ptr<DB> db;
-  Status s = OpenDatabase(args.db, Access::kRead, &db);
-  if (!s.ok()) return StatusError(s);
   std::shared_ptr<Collection> collection;
-  s = OpenCollection(db.get(), args.db, args.collection, &collection);
+  Status s = OpenDatabaseAndCollection(args.db, args.collection, Access::kRead, &db, &collection);
   if (!s.ok()) return StatusError(s);
   uint64_t count = 0;
   s = collection->Count(&count);

@@ -32,10 +32,8 @@ struct TransferArgs {
 int RunExport(const CLI::App& cmd, const TransferArgs& args) {
   if (args.db.empty()) return UsageError(cmd, "--db is required (or set EMBERDB_DB)");
   std::unique_ptr<DB> db;
-  Status s = OpenDatabase(args.db, Access::kRead, &db);
-  if (!s.ok()) return StatusError(s);
   std::shared_ptr<Collection> collection;
-  s = OpenCollection(db.get(), args.db, args.collection, &collection);
+  Status s = OpenDatabaseAndCollection(args.db, args.collection, Access::kRead, &db, &collection);
   if (!s.ok()) return StatusError(s);
   std::ofstream file;
   if (args.file != "-") {
