@@ -38,12 +38,15 @@ std::string Join(const std::vector<std::string>& words) {
 }
 
 // Filters are checked here so that a typo is a usage error, not a database error.
-bool CheckJsonObject(const std::string& text, const std::string& flag, std::string* error) {
-  if (text.empty()) return true;
-  const json parsed = json::parse(text, nullptr, false);
-  if (parsed.is_discarded() || !parsed.is_object()) {
-    *error = flag + " must be a JSON object, e.g. '{\"source\": \"a.md\"}'";
-    return false;
+bool CheckFilters(const std::string& where, const std::string& where_document, std::string* error) {
+  for (const auto& [text, flag] :
+       {std::pair{&where, "--where"}, std::pair{&where_document, "--where-document"}}) {
+    if (text->empty()) continue;
+    const json parsed = json::parse(*text, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object()) {
+      *error = std::string(flag) + " must be a JSON object, e.g. '{\"source\": \"a.md\"}'";
+      return false;
+    }
   }
   return true;
 }
@@ -62,10 +65,7 @@ std::string DocumentJson(const std::string& id, const std::string& text, const M
 int RunQuery(const CLI::App& cmd, const QueryArgs& args) {
   if (args.db.empty()) return UsageError(cmd, "--db is required (or set EMBERDB_DB)");
   std::string error;
-  if (!CheckJsonObject(args.where, "--where", &error) ||
-      !CheckJsonObject(args.where_document, "--where-document", &error)) {
-    return UsageError(cmd, error);
-  }
+  if (!CheckFilters(args.where, args.where_document, &error)) return UsageError(cmd, error);
   const std::string text = Join(args.text);
   if (text.empty()) return UsageError(cmd, "the query text is empty");
   std::unique_ptr<DB> db;
@@ -98,10 +98,7 @@ int RunQuery(const CLI::App& cmd, const QueryArgs& args) {
 int RunGet(const CLI::App& cmd, const GetArgs& args) {
   if (args.db.empty()) return UsageError(cmd, "--db is required (or set EMBERDB_DB)");
   std::string error;
-  if (!CheckJsonObject(args.where, "--where", &error) ||
-      !CheckJsonObject(args.where_document, "--where-document", &error)) {
-    return UsageError(cmd, error);
-  }
+  if (!CheckFilters(args.where, args.where_document, &error)) return UsageError(cmd, error);
   std::unique_ptr<DB> db;
   std::shared_ptr<Collection> collection;
   Status s = OpenDatabaseAndCollection(args.db, args.collection, Access::kRead, &db, &collection);
@@ -132,10 +129,7 @@ int RunDelete(const CLI::App& cmd, const GetArgs& args) {
   const bool by_filter = !args.where.empty() || !args.where_document.empty();
   if (by_ids == by_filter) return UsageError(cmd, "give either --ids or --where/--where-document");
   std::string error;
-  if (!CheckJsonObject(args.where, "--where", &error) ||
-      !CheckJsonObject(args.where_document, "--where-document", &error)) {
-    return UsageError(cmd, error);
-  }
+  if (!CheckFilters(args.where, args.where_document, &error)) return UsageError(cmd, error);
   std::unique_ptr<DB> db;
   std::shared_ptr<Collection> collection;
   Status s = OpenDatabaseAndCollection(args.db, args.collection, Access::kWrite, &db, &collection);
