@@ -54,6 +54,14 @@ uint32_t AutoNlist(uint64_t expected_size, size_t n) {
 
 }  // namespace
 
+size_t TrainingSampleSize(const IndexSpec& spec, uint64_t expected_size,
+                          const TrainOptions& options) {
+  const uint32_t nlist = spec.nlist != 0 ? spec.nlist : AutoNlist(expected_size, expected_size);
+  const size_t keep = std::max<size_t>(options.points_per_list * nlist,
+                                       spec.kind == IndexSpec::Kind::kIvfPq ? kPqTrainPoints : 0);
+  return std::min<uint64_t>(keep, expected_size);
+}
+
 Status TrainIvfIndex(const IndexSpec& spec, uint32_t dim, Metric metric, uint64_t expected_size,
                      size_t n, const float* sample, std::unique_ptr<VectorIndex>* out) {
   return TrainIvfIndex(spec, dim, metric, expected_size, n, sample, TrainOptions{}, out);

@@ -3,42 +3,24 @@
 #include <algorithm>
 #include <limits>
 
+#include "ann/kernel_dispatch.h"
+
 namespace emberdb::ann {
-namespace {
-
-// `omp simd reduction` lets the compiler reassociate the sum into vector lanes.
-__attribute__((target_clones("avx512f", "avx2", "default"))) float Dot(const float* a,
-                                                                       const float* b, size_t d) {
-  float acc = 0;
-#pragma omp simd reduction(+ : acc)
-  for (size_t i = 0; i < d; ++i) acc += a[i] * b[i];
-  return acc;
-}
-
-__attribute__((target_clones("avx512f", "avx2", "default"))) float SquaredL2(const float* a,
-                                                                             const float* b,
-                                                                             size_t d) {
-  float acc = 0;
-#pragma omp simd reduction(+ : acc)
-  for (size_t i = 0; i < d; ++i) {
-    const float t = a[i] - b[i];
-    acc += t * t;
-  }
-  return acc;
-}
-
-}  // namespace
 
 float QueryDistance(Metric metric, const float* query, const float* vector, size_t dim) {
-  return metric == Metric::kL2 ? SquaredL2(query, vector, dim) : -Dot(query, vector, dim);
+  float out;
+  QueryDistances(metric, query, vector, 1, dim, &out);
+  return out;
 }
 
 void QueryDistances(Metric metric, const float* query, const float* base, size_t n, size_t dim,
                     float* out) {
+  const DistanceKernels& kernels = ActiveKernels();
   if (metric == Metric::kL2) {
-    for (size_t i = 0; i < n; ++i) out[i] = SquaredL2(query, base + i * dim, dim);
+    kernels.squared_l2(query, base, n, dim, out);
   } else {
-    for (size_t i = 0; i < n; ++i) out[i] = -Dot(query, base + i * dim, dim);
+    kernels.inner_products(query, base, n, dim, out);
+    for (size_t i = 0; i < n; ++i) out[i] = -out[i];
   }
 }
 

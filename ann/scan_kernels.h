@@ -1,9 +1,8 @@
-// Brute-force distance kernels and a top-k collector, used where FAISS would run its scalar
-// code. Debian's libfaiss is built for baseline x86-64 (no AVX), so its fvec_inner_product is
-// about 5x slower than an AVX2/AVX-512 loop (measured: 894 x 768 inner products take 385 us
-// through FAISS, 70 us through OpenBLAS sgemv). These kernels are compiled for AVX-512, AVX2
-// and baseline and picked at run time (GCC target_clones), so one binary stays portable.
-// FAISS keeps the BLAS paths (batches of >= 20 queries) and the SQ8/PQ list scanners.
+// Brute-force distances and a top-k collector, used where FAISS would run its scalar code.
+// Debian's libfaiss is built for baseline x86-64 (no AVX), so its fvec_inner_product is about
+// 5x slower than an AVX2/AVX-512 loop (measured: 894 x 768 inner products take 385 us through
+// FAISS, 70 us through OpenBLAS sgemv). The distances come from the kernels dispatch picked
+// (kernel_dispatch.h: scalar, AVX2+FMA or AVX-512), so one binary stays portable.
 #pragma once
 
 #include <cstddef>
