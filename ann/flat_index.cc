@@ -1,22 +1,20 @@
 #include "ann/flat_index.h"
 
 #include <faiss/impl/io.h>
-#include <faiss/utils/distances.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 #include <limits>
 
 #include "ann/index_snapshot.h"
+#include "ann/kernel_gemm.h"
 #include "ann/scan_kernels.h"
 #include "ann/search_driver.h"
 
 namespace emberdb::ann {
 namespace {
-
-// FAISS switches its brute-force search to BLAS from this many queries
-// (faiss::distance_compute_blas_threshold).
-constexpr size_t kBlasMinQueries = 20;
 
 // Within one Add call the last occurrence of a label wins; returns the positions to keep.
 std::vector<size_t> LastOccurrences(size_t n, const int64_t* labels) {
@@ -42,10 +40,21 @@ void FlatIndex::Add(size_t n, const int64_t* labels, const float* vectors) {
     if (inserted) {
       labels_.push_back(labels[i]);
       vectors_.insert(vectors_.end(), v, v + dim_);
+      // Growing into released pages brings them back.
+      released_from_ =
+          std::max(released_from_, reinterpret_cast<uintptr_t>(vectors_.data() + vectors_.size()));
     } else {
       std::copy(v, v + dim_, vectors_.begin() + it->second * dim_);
     }
   }
+}
+
+size_t FlatIndex::CopyVectors(size_t max, std::vector<int64_t>* labels,
+                              std::vector<float>* vectors) const {
+  const size_t n = std::min(max, labels_.size());
+  labels->insert(labels->end(), labels_.begin(), labels_.begin() + n);
+  vectors->insert(vectors->end(), vectors_.begin(), vectors_.begin() + n * dim_);
+  return n;
 }
 
 void FlatIndex::Remove(size_t n, const int64_t* labels) {
@@ -64,42 +73,43 @@ void FlatIndex::Remove(size_t n, const int64_t* labels) {
     labels_.pop_back();
     vectors_.resize(last * dim_);
   }
+  ReleaseTail();
+}
+
+// Remove shrinks vectors_ without freeing it (std::vector keeps its capacity), so an index
+// emptied by deletes, or by a retrain moving every vector out (ann/index_migration.h), would
+// stay resident until destroyed: the process would hold the collection twice. MADV_DONTNEED on
+// whole pages inside our own allocation and past the last element is safe: those bytes hold no
+// object, and an Add that grows into them writes them again (the kernel supplies zero pages).
+void FlatIndex::ReleaseTail() {
+  constexpr uintptr_t kMinRelease = uintptr_t{4} << 20;  // not for every single delete
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto address = [&](size_t floats) {
+    return reinterpret_cast<uintptr_t>(vectors_.data() + floats);
+  };
+  const uintptr_t begin = (address(vectors_.size()) + page - 1) / page * page;
+  const uintptr_t end = address(vectors_.capacity()) / page * page;
+  if (vectors_.data() != released_buffer_) {
+    released_buffer_ = vectors_.data();
+    released_from_ = end;
+  }
+  released_from_ = std::min(released_from_, end);  // never past this allocation
+  if (released_from_ > begin && released_from_ - begin >= kMinRelease) {
+    ::madvise(reinterpret_cast<void*>(begin), released_from_ - begin, MADV_DONTNEED);
+    released_from_ = begin;
+  }
 }
 
 void FlatIndex::ScanPass(size_t nq, const float* queries, size_t kk, const LabelFilter* filter,
                          float* distances, int64_t* labels) const {
   const size_t ny = labels_.size();
-  // Few queries, or a filter (FAISS's filtered path is its scalar per-query scan): our SIMD
-  // kernels. Batches: FAISS's BLAS path.
-  if (nq < kBlasMinQueries || filter != nullptr) {
+  // Few queries, or a filter: the per-query SIMD kernels. Batches: sgemm (kernel_gemm.h).
+  if (nq < GemmMinQueries(metric_) || filter != nullptr) {
     ScanTopK(metric_, nq, queries, vectors_.data(), labels_.data(), ny, dim_, filter, kk, distances,
              labels);
     return;
   }
-  const size_t kf = std::min(kk, ny);  // FAISS gets no more than it can fill
-  std::vector<float> d(nq * kf);
-  std::vector<int64_t> slot(nq * kf);
-  if (kf > 0) {
-    if (metric_ == Metric::kL2) {
-      faiss::knn_L2sqr(queries, vectors_.data(), dim_, nq, ny, kf, d.data(), slot.data());
-    } else {
-      faiss::knn_inner_product(queries, vectors_.data(), dim_, nq, ny, kf, d.data(), slot.data());
-    }
-  }
-  for (size_t q = 0; q < nq; ++q) {
-    for (size_t j = 0; j < kk; ++j) {
-      const size_t out = q * kk + j;
-      const int64_t s = j < kf ? slot[q * kf + j] : -1;
-      if (s < 0 || static_cast<size_t>(s) >= ny) {
-        labels[out] = -1;
-        distances[out] = std::numeric_limits<float>::infinity();
-      } else {
-        labels[out] = labels_[s];
-        const float raw = d[q * kf + j];
-        distances[out] = metric_ == Metric::kL2 ? raw : -raw;
-      }
-    }
-  }
+  GemmTopK(metric_, nq, queries, vectors_.data(), labels_.data(), ny, dim_, kk, distances, labels);
 }
 
 void FlatIndex::Search(size_t nq, const float* queries, size_t k, const SearchParams& params,

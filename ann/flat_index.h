@@ -24,6 +24,9 @@ class FlatIndex final : public VectorIndex {
 
   void Add(size_t n, const int64_t* labels, const float* vectors) override;
   void Remove(size_t n, const int64_t* labels) override;
+  bool holds_exact_vectors() const override { return true; }
+  size_t CopyVectors(size_t max, std::vector<int64_t>* labels,
+                     std::vector<float>* vectors) const override;
   void Search(size_t nq, const float* queries, size_t k, const SearchParams& params,
               float* distances, int64_t* labels) const override;
 
@@ -36,13 +39,21 @@ class FlatIndex final : public VectorIndex {
                             std::unique_ptr<VectorIndex>* out);
 
  private:
-  // One FAISS pass over all slots; distances in the Search convention, labels (not slots).
+  // One pass over all slots (SIMD kernels, or sgemm for batches); distances in the Search
+  // convention, labels (not slots).
   void ScanPass(size_t nq, const float* queries, size_t kk, const LabelFilter* filter,
                 float* distances, int64_t* labels) const;
 
+  // Hands the whole pages past the last slot back to the system (see flat_index.cc).
+  void ReleaseTail();
+
   uint32_t dim_;
   Metric metric_;
-  std::vector<float> vectors_;                 // slot-major, size() * dim_
+  std::vector<float> vectors_;  // slot-major, size() * dim_
+  // The start of the released page range at the end of vectors_'s allocation, and which
+  // allocation that was (a reallocation starts with nothing released).
+  const float* released_buffer_ = nullptr;
+  uintptr_t released_from_ = 0;
   std::vector<int64_t> labels_;                // slot -> label
   std::unordered_map<int64_t, size_t> slots_;  // label -> slot
 };

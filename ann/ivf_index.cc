@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ann/kernel_ivf_scan.h"
 #include "ann/scan_kernels.h"
 #include "ann/search_driver.h"
 
@@ -68,6 +69,30 @@ bool IvfIndex::Contains(int64_t label) const {
 }
 
 void IvfIndex::Add(size_t n, const int64_t* labels, const float* vectors) {
+  std::vector<int64_t> lists(n);
+  Assign(n, vectors, lists.data());
+  AddAssigned(n, labels, vectors, lists.data());
+}
+
+void IvfIndex::Assign(size_t n, const float* vectors, int64_t* lists) const {
+  if (n == 0) return;
+  // The quantizer is fixed by training; Add and Remove touch only the lists and the direct
+  // map, so this may run while they do.
+  if (n < kBlasMinQueries) {  // FAISS's scalar path; ours is vectorised
+    std::vector<float> distances(n);
+    CoarseAssign(n, vectors, 1, distances.data(), lists);
+    return;
+  }
+  try {
+    index_->quantizer->assign(static_cast<FaissId>(n), vectors, lists);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "emberdb ann: IVF assignment failed: %s\n", e.what());
+    std::abort();
+  }
+}
+
+void IvfIndex::AddAssigned(size_t n, const int64_t* labels, const float* vectors,
+                           const int64_t* lists) {
   // The last occurrence of a label in the batch wins; existing labels are removed first,
   // because FAISS would otherwise keep both copies in their lists.
   std::unordered_map<int64_t, size_t> last;
@@ -75,29 +100,29 @@ void IvfIndex::Add(size_t n, const int64_t* labels, const float* vectors) {
   for (size_t i = 0; i < n; ++i) {
     if (labels[i] >= 0) last[labels[i]] = i;
   }
-  std::vector<int64_t> ids;
+  std::vector<int64_t> ids, kept_lists;
   std::vector<float> rows;
-  std::vector<FaissId> replaced;
+  std::vector<int64_t> replaced;
   const bool contiguous = last.size() == n;  // common case: no duplicates, no negatives
   ids.reserve(last.size());
-  if (!contiguous) rows.reserve(last.size() * dimension());
+  if (!contiguous) {
+    rows.reserve(last.size() * dimension());
+    kept_lists.reserve(last.size());
+  }
   for (size_t i = 0; i < n; ++i) {
     if (labels[i] < 0 || last[labels[i]] != i) continue;
     ids.push_back(labels[i]);
     if (!contiguous) {
       rows.insert(rows.end(), vectors + i * dimension(), vectors + (i + 1) * dimension());
+      kept_lists.push_back(lists[i]);
     }
     if (Contains(labels[i])) replaced.push_back(labels[i]);
   }
+  if (!replaced.empty()) Remove(replaced.size(), replaced.data());
+  if (ids.empty()) return;
   try {
-    if (!replaced.empty()) {
-      faiss::IDSelectorArray sel(replaced.size(), replaced.data());
-      index_->remove_ids(sel);
-    }
-    if (!ids.empty()) {
-      index_->add_with_ids(static_cast<FaissId>(ids.size()), contiguous ? vectors : rows.data(),
-                           ids.data());
-    }
+    index_->add_core(static_cast<FaissId>(ids.size()), contiguous ? vectors : rows.data(),
+                     ids.data(), contiguous ? lists : kept_lists.data());
   } catch (const std::exception& e) {
     // Only a broken invariant (untrained index) or memory exhaustion gets here; the contract
     // offers no Status, and continuing would leave the index silently incomplete.
@@ -114,6 +139,9 @@ void IvfIndex::Remove(size_t n, const int64_t* labels) {
   if (present.empty()) return;
   std::sort(present.begin(), present.end());
   present.erase(std::unique(present.begin(), present.end()), present.end());
+  std::vector<size_t> touched;
+  touched.reserve(present.size());
+  for (FaissId id : present) touched.push_back(faiss::lo_listno(index_->direct_map.get(id)));
   try {
     // With a hash-table direct map FAISS removes each id in O(1) (swap with the list's last
     // entry); it requires an IDSelectorArray for that path.
@@ -123,6 +151,45 @@ void IvfIndex::Remove(size_t n, const int64_t* labels) {
     std::fprintf(stderr, "emberdb ann: IVF remove failed: %s\n", e.what());
     std::abort();
   }
+  ReleaseUnusedCapacity(touched);
+}
+
+void IvfIndex::ReleaseUnusedCapacity(std::vector<size_t>& lists) {
+  // FAISS shrinks a list with std::vector::resize, which keeps the capacity: a list emptied by
+  // deletes (or by moving it into a retrained index) would keep all its memory. Give it back
+  // once a list uses less than a quarter of what it holds (amortised: a list regrows by
+  // doubling, so this cannot thrash).
+  auto* array = dynamic_cast<faiss::ArrayInvertedLists*>(index_->invlists);
+  if (array == nullptr) return;
+  std::sort(lists.begin(), lists.end());
+  lists.erase(std::unique(lists.begin(), lists.end()), lists.end());
+  for (size_t l : lists) {
+    std::vector<uint8_t>& codes = array->codes[l];
+    std::vector<FaissId>& ids = array->ids[l];
+    if (ids.size() * 4 <= ids.capacity() && ids.capacity() > 16) {
+      codes.shrink_to_fit();
+      ids.shrink_to_fit();
+    }
+  }
+}
+
+size_t IvfIndex::CopyVectors(size_t max, std::vector<int64_t>* labels,
+                             std::vector<float>* vectors) const {
+  if (!holds_exact_vectors()) return 0;
+  const size_t dim = dimension();
+  size_t copied = 0;
+  for (size_t l = 0; l < spec_.nlist && copied < max; ++l) {
+    const size_t size = index_->invlists->list_size(l);
+    const size_t take = std::min(size, max - copied);
+    if (take == 0) continue;
+    faiss::InvertedLists::ScopedIds ids(index_->invlists, l);
+    faiss::InvertedLists::ScopedCodes codes(index_->invlists, l);
+    labels->insert(labels->end(), ids.get(), ids.get() + take);
+    const auto* rows = reinterpret_cast<const float*>(codes.get());
+    vectors->insert(vectors->end(), rows, rows + take * dim);
+    copied += take;
+  }
+  return copied;
 }
 
 void IvfIndex::CoarseAssign(size_t nq, const float* queries, int nprobe, float* centroid_dis,
@@ -158,26 +225,10 @@ void IvfIndex::ScanPass(size_t nq, const float* queries, size_t kk, int nprobe,
   } catch (const std::exception&) {
     std::fill(lists.begin(), lists.end(), FaissId{-1});
   }
-  const size_t dim = dimension();
-  if (spec_.kind == IndexSpec::Kind::kIvfFlat) {
-    // IVF-Flat lists hold raw floats: scan them with our SIMD kernels (FAISS's scanner uses
-    // its baseline-x86 inner product). Parallel over queries, like FAISS.
-    const faiss::InvertedLists* invlists = index_->invlists;
-#pragma omp parallel for if (nq > 1) schedule(dynamic)
-    for (size_t q = 0; q < nq; ++q) {
-      TopK top(kk);
-      for (int j = 0; j < nprobe; ++j) {
-        const FaissId list = lists[q * nprobe + j];
-        if (list < 0) continue;
-        const size_t n = invlists->list_size(list);
-        if (n == 0) continue;
-        faiss::InvertedLists::ScopedCodes codes(invlists, list);
-        faiss::InvertedLists::ScopedIds ids(invlists, list);
-        ScanInto(metric_, queries + q * dim, reinterpret_cast<const float*>(codes.get()), ids.get(),
-                 0, n, dim, filter, &top);
-      }
-      top.Extract(distances + q * kk, labels + q * kk);
-    }
+  // IVF-Flat and IVF-SQ8: our kernels (kernel_ivf_scan.h). PQ: FAISS's scanner.
+  if (spec_.kind != IndexSpec::Kind::kIvfPq &&
+      ScanIvfLists(*index_, metric_, nq, queries, kk, nprobe, filter, centroid_dis.data(),
+                   lists.data(), distances, labels)) {
     return;
   }
   LabelFilterSelector selector(filter);
@@ -304,7 +355,7 @@ void IvfIndex::Search(size_t nq, const float* queries, size_t k, const SearchPar
   if (nq == 0 || k == 0) return;
   const int nprobe =
       params.nprobe > 0 ? std::min(params.nprobe, static_cast<int>(spec_.nlist)) : default_nprobe_;
-  if (params.filter == nullptr || size() == 0) {
+  if (params.filter == nullptr || !params.scale_nprobe_to_filter || size() == 0) {
     SearchAtNprobe(nq, queries, k, params, nprobe, distances, labels);
     return;
   }

@@ -33,6 +33,13 @@ class IvfIndex final : public VectorIndex {
 
   void Add(size_t n, const int64_t* labels, const float* vectors) override;
   void Remove(size_t n, const int64_t* labels) override;
+  bool holds_exact_vectors() const override { return spec_.kind == IndexSpec::Kind::kIvfFlat; }
+  // IVF-Flat only: whole lists in list order (the last one possibly cut at `max`).
+  size_t CopyVectors(size_t max, std::vector<int64_t>* labels,
+                     std::vector<float>* vectors) const override;
+  void Assign(size_t n, const float* vectors, int64_t* lists) const override;
+  void AddAssigned(size_t n, const int64_t* labels, const float* vectors,
+                   const int64_t* lists) override;
   void Search(size_t nq, const float* queries, size_t k, const SearchParams& params,
               float* distances, int64_t* labels) const override;
 
@@ -51,6 +58,9 @@ class IvfIndex final : public VectorIndex {
   static int DefaultNprobeFor(uint32_t nlist);
 
  private:
+  // Frees the storage of the given lists (sorted and deduplicated here) when they use less
+  // than a quarter of it.
+  void ReleaseUnusedCapacity(std::vector<size_t>& lists);
   // The nprobe nearest lists of each query, in FAISS's conventions (IP: inner products).
   void CoarseAssign(size_t nq, const float* queries, int nprobe, float* centroid_dis,
                     faiss::Index::idx_t* lists) const;

@@ -84,7 +84,7 @@ Status ChooseNprobe(const VectorIndex& index, size_t nq, const float* queries, c
     if (it != measured.end()) return it->second;
     SearchParams params = base;
     params.nprobe = nprobe;
-    params.filter = nullptr;
+    if (params.scale_nprobe_to_filter) params.filter = nullptr;  // see ChooseNprobe's contract
     index.Search(nq, queries, k, params, d.data(), l.data());
     const double r = RecallAtK(nq, k, truth, l.data());
     measured.emplace(nprobe, r);

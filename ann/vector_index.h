@@ -8,6 +8,7 @@
 // db/ has already L2-normalised.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -57,6 +58,10 @@ struct SearchParams {
   const LabelFilter* filter = nullptr;    // only these labels
   const VectorFetcher* refine = nullptr;  // re-rank compressed candidates with exact vectors
   int refine_factor = 4;                  // candidates = k * refine_factor before re-ranking
+  // A selective filter normally widens nprobe by 1/selectivity so that k matches are found.
+  // false: probe exactly nprobe lists (nprobe tuning, where the filter only hides vectors
+  // added after the ground truth was taken and must not change the cost being measured).
+  bool scale_nprobe_to_filter = true;
 };
 
 struct IndexStats {
@@ -98,6 +103,32 @@ class VectorIndex {
   // The snapshot payload, streamed to `writer` (which may fail: the Status says why), and the
   // header fields that describe it. Serialize and WriteIndexSnapshot frame it.
   virtual Status WritePayload(faiss::IOWriter* writer, SnapshotHeader* header) const = 0;
+
+  // ---- Moving the contents into a newly trained index (see MigratingIndex) -----------------
+
+  // True when the index holds its vectors exactly as added (Flat, IVF-Flat), so that they can
+  // be moved out instead of read again from storage.
+  virtual bool holds_exact_vectors() const { return false; }
+  // Appends up to `max` stored vectors and their labels (the first ones in storage order);
+  // returns how many. Only for holds_exact_vectors() indexes; others return 0.
+  virtual size_t CopyVectors(size_t max, std::vector<int64_t>* labels,
+                             std::vector<float>* vectors) const {
+    (void)max, (void)labels, (void)vectors;
+    return 0;
+  }
+  // Add split in two so that the expensive half can run while the index serves: Assign
+  // computes each vector's list (the coarse assignment) and reads only what training fixed, so
+  // it may run concurrently with Search, Add and Remove; AddAssigned then inserts like Add.
+  // Flat indexes have no lists: Assign writes -1 and AddAssigned is Add.
+  virtual void Assign(size_t n, const float* vectors, int64_t* lists) const {
+    (void)vectors;
+    std::fill(lists, lists + n, int64_t{-1});
+  }
+  virtual void AddAssigned(size_t n, const int64_t* labels, const float* vectors,
+                           const int64_t* lists) {
+    (void)lists;
+    Add(n, labels, vectors);
+  }
 };
 
 std::unique_ptr<VectorIndex> NewFlatIndex(uint32_t dim, Metric metric);
@@ -116,6 +147,10 @@ struct TrainOptions {
 Status TrainIvfIndex(const IndexSpec& spec, uint32_t dim, Metric metric, uint64_t expected_size,
                      size_t n, const float* sample, const TrainOptions& options,
                      std::unique_ptr<VectorIndex>* out);
+// How many sample vectors TrainIvfIndex keeps for `spec` and a collection of `expected_size`
+// (it subsamples larger samples): the caller need read no more.
+size_t TrainingSampleSize(const IndexSpec& spec, uint64_t expected_size,
+                          const TrainOptions& options = {});
 
 // Restores a snapshot written by Serialize; Corruption when any check fails.
 Status LoadIndex(std::string_view bytes, std::unique_ptr<VectorIndex>* out);
@@ -183,8 +218,9 @@ struct NprobeChoice {
 // doubles nprobe from 1 until the target is met (or nprobe == nlist), then bisects between the
 // last failing and first passing value. `truth` holds, for each of the nq queries, its exact k
 // nearest labels over the whole collection (ExactNeighbors::labels() or a Flat index's Search).
-// `base` supplies filter-free refine settings (compressed indexes are measured as they will be
-// queried, i.e. with the same VectorFetcher); its nprobe is ignored. Does not change the index:
+// `base` supplies the refine settings (compressed indexes are measured as they will be
+// queried, i.e. with the same VectorFetcher); its nprobe is ignored, and so is its filter
+// unless scale_nprobe_to_filter is false (a filter hiding vectors the truth does not know). Does not change the index:
 // the caller applies the result with set_default_nprobe. A Flat index yields nprobe 0, recall 1.
 // Cost: about 2*log2(nlist) batch searches of the nq queries.
 Status ChooseNprobe(const VectorIndex& index, size_t nq, const float* queries, const int64_t* truth,

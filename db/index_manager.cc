@@ -2,6 +2,8 @@
 // index_snapshot.cc.
 #include "db/index_manager.h"
 
+#include <malloc.h>
+
 #include <chrono>
 #include <cmath>
 #include <mutex>
@@ -52,17 +54,21 @@ uint64_t IndexManager::CurrentSeq() const {
   return ReadCounters(nullptr, &counters).ok() ? counters.change_seq : 0;
 }
 
-Status IndexManager::ScanVectors(const storage::ReadView* view, uint64_t stride,
+Status IndexManager::ScanVectors(const storage::ReadView* view, double every,
                                  const VectorSink& sink) const {
   const uint32_t dim = options_.dimension;
   constexpr size_t kChunk = 4096;
   std::vector<int64_t> labels;
   std::vector<float> vectors;
   uint64_t i = 0;
+  double next = 0;
   auto it = env_.store->NewIterator(Cf::kVectors, storage::CollectionPrefix(cid_), view);
   for (; it->Valid(); it->Next(), ++i) {
     if (stop_) return Status::Aborted("index work cancelled");
-    if (i % stride) continue;
+    if (every > 1) {
+      if (double(i) < next) continue;
+      next += every;
+    }
     std::string_view k = it->key();
     if (k.size() != 12) return Status::Corruption("malformed vector key");
     labels.push_back(static_cast<int64_t>(storage::ReadU64BE(k.data() + 4)));
@@ -156,6 +162,15 @@ void IndexManager::Apply(const std::vector<int64_t>& add_labels, const std::vect
   applied_seq_ = seq;
   last_apply_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
   MaybeStartTraining();
+  lock.unlock();
+  // Growing lists reallocate, and the buffers they leave stay in the malloc arenas of the
+  // threads that freed them (FAISS adds from OpenMP threads). Hand free pages back every few
+  // hundred MB of adds, so resident memory follows the index instead of its history.
+  added_bytes_ += vectors.size() * sizeof(float);
+  if (added_bytes_ >= kTrimEveryBytes) {
+    added_bytes_ = 0;
+    malloc_trim(0);
+  }
 }
 
 void IndexManager::Search(size_t nq, const float* queries, size_t k, int nprobe,

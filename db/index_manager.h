@@ -34,6 +34,9 @@
 #include "storage/store.h"
 
 namespace emberdb {
+namespace ann {
+class MigratingIndex;
+}
 
 // Where a collection's index lives and reports.
 struct IndexEnv {
@@ -87,16 +90,35 @@ class IndexManager {
   void TrainInBackground();
   // One training run; true when it succeeded and the collection is already due for another.
   bool TrainOnce();
-  Status Train(std::unique_ptr<ann::VectorIndex>* out, uint64_t* trained_at, uint64_t* seq);
+  // Samples `view` and trains an empty index of the collection's kind; `trained_at` is the
+  // collection size and `seq` the change-log sequence at `view`.
+  Status TrainEmpty(const storage::ReadView* view, std::unique_ptr<ann::VectorIndex>* out,
+                    uint64_t* trained_at, uint64_t* seq);
+  Status FillFromStorage(const storage::ReadView* view, ann::VectorIndex* ivf);
+  // Two ways to bring a trained index into service. FillAndSwap fills it from storage next to
+  // the serving index and swaps (used when the serving index keeps only compressed codes: the
+  // two together are small). MoveIntoNewIndex moves the vectors of a serving index that holds
+  // them exactly (Flat, IVF-Flat) into the new one, so that no vector is held twice.
+  Status FillAndSwap(const storage::ReadView* view, std::unique_ptr<ann::VectorIndex> ivf,
+                     uint64_t trained_at, uint64_t seq, bool* due_again);
+  Status MoveIntoNewIndex(std::unique_ptr<ann::VectorIndex> ivf, uint64_t trained_at,
+                          bool* due_again);
   Status ChooseDefaultNprobe(ann::VectorIndex* ivf, uint64_t expected);
-  Status Save(const ann::VectorIndex& index, uint64_t seq, uint64_t trained_at);
+  // Writes the snapshot file. With `lock` (held on mu_ by the caller), releases it once the
+  // bytes are written, before the fsync: writers wait for the copy, not for the disk.
+  Status Save(const ann::VectorIndex& index, uint64_t seq, uint64_t trained_at,
+              std::shared_lock<std::shared_mutex>* lock = nullptr);
+  // Saves the serving index (not while it is being migrated) and trims the change log.
+  Status SaveServing(bool only_if_changed = false);
   void TrimChangeLog(uint64_t up_to_seq);
   uint64_t CurrentSeq() const;
   Status ReadCounters(const storage::ReadView* view, Counters* out) const;
-  // Streams every `stride`-th stored vector (in label order, converted to index space) to
-  // `sink` in chunks; the sink returns false to stop early. Stops with Aborted on Stop().
+  // Streams stored vectors (in label order, converted to index space) to `sink` in chunks: all
+  // of them when `every` <= 1, else evenly spaced ones, one per `every` rows (fractional: a
+  // sample of exactly count / every). The sink returns false to stop early. Stops with Aborted
+  // on Stop().
   using VectorSink = std::function<bool(size_t n, const int64_t* labels, const float* vectors)>;
-  Status ScanVectors(const storage::ReadView* view, uint64_t stride, const VectorSink& sink) const;
+  Status ScanVectors(const storage::ReadView* view, double every, const VectorSink& sink) const;
   std::string SnapshotPath() const;
 
   IndexEnv env_;
@@ -109,10 +131,12 @@ class IndexManager {
 
   mutable std::shared_mutex mu_;  // guards the serving index and the fields below
   std::unique_ptr<ann::VectorIndex> index_;
-  uint64_t trained_at_ = 0;   // 0 while exact
-  uint64_t applied_seq_ = 0;  // the change log sequence the index reflects
-  uint64_t saved_seq_ = 0;    // the sequence of the snapshot on disk
+  ann::MigratingIndex* migrating_ = nullptr;  // index_, while a retrain moves its vectors
+  uint64_t trained_at_ = 0;                   // 0 while exact
+  uint64_t applied_seq_ = 0;                  // the change log sequence the index reflects
+  uint64_t saved_seq_ = 0;                    // the sequence of the snapshot on disk
 
+  std::mutex save_mu_;           // serialises writers of the snapshot file
   mutable std::mutex train_mu_;  // guards the training thread's lifecycle
   std::condition_variable train_cv_;
   std::thread trainer_;
@@ -122,6 +146,10 @@ class IndexManager {
   // When the last write was applied (steady clock, ns): training waits for a pause in a bulk
   // load so that it samples the collection at (nearly) its final size and trains once.
   std::atomic<int64_t> last_apply_ns_{0};
+  // Bytes of vectors applied since memory was last handed back (see Apply); written under the
+  // collection's write lock.
+  static constexpr size_t kTrimEveryBytes = size_t{256} << 20;
+  size_t added_bytes_ = 0;
 };
 
 // Converts a vector to index space: a unit vector under cosine, unchanged otherwise.

@@ -81,7 +81,8 @@ void IndexManager::RemoveSnapshot() {
   std::filesystem::remove(SnapshotPath(), ec);
 }
 
-Status IndexManager::Save(const ann::VectorIndex& index, uint64_t seq, uint64_t trained_at) {
+Status IndexManager::Save(const ann::VectorIndex& index, uint64_t seq, uint64_t trained_at,
+                          std::shared_lock<std::shared_mutex>* lock) {
   std::error_code ec;
   std::filesystem::create_directories(env_.snapshot_dir, ec);
   const std::string path = SnapshotPath();
@@ -99,6 +100,7 @@ Status IndexManager::Save(const ann::VectorIndex& index, uint64_t seq, uint64_t 
     storage::AppendU64BE(&header, payload_bytes);
     s = WriteAllAt(fd, header.data(), header.size(), 0, tmp);
   }
+  if (lock != nullptr) lock->unlock();  // the bytes are in the file; the index may change now
   if (s.ok() && ::fsync(fd) != 0) s = Status::IOError("fsync " + tmp + ": " + std::strerror(errno));
   ::close(fd);
   if (s.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) {
@@ -116,19 +118,22 @@ Status IndexManager::Save(const ann::VectorIndex& index, uint64_t seq, uint64_t 
   return Status::OK();
 }
 
-Status IndexManager::SaveIfChanged() {
+Status IndexManager::SaveIfChanged() { return SaveServing(/*only_if_changed=*/true); }
+
+Status IndexManager::SaveServing(bool only_if_changed) {
   if (env_.store->read_only()) return Status::OK();
-  uint64_t seq, trained_at;
+  std::lock_guard save_lock(save_mu_);  // one writer of the snapshot file at a time
+  uint64_t seq;
   {
     std::shared_lock lock(mu_);
-    if (trained_at_ == 0 || applied_seq_ == saved_seq_) return Status::OK();
+    if (trained_at_ == 0 || migrating_ != nullptr) return Status::OK();
+    if (only_if_changed && applied_seq_ == saved_seq_) return Status::OK();
     seq = applied_seq_;
-    trained_at = trained_at_;
-    EMBERDB_RETURN_IF_ERROR(Save(*index_, seq, trained_at));
+    EMBERDB_RETURN_IF_ERROR(Save(*index_, seq, trained_at_, &lock));
   }
   {
     std::unique_lock lock(mu_);
-    saved_seq_ = seq;
+    saved_seq_ = std::max(saved_seq_, seq);
   }
   TrimChangeLog(seq);
   return Status::OK();

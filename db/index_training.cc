@@ -6,6 +6,7 @@
 #include <cmath>
 #include <mutex>
 
+#include "ann/index_migration.h"
 #include "db/index_manager.h"
 #include "storage/keys.h"
 #include "storage/record.h"
@@ -15,12 +16,57 @@ namespace {
 
 using storage::Cf;
 
-// The sample handed to k-means: ann/ subsamples further to its per-list budget, so this only
-// bounds how much we read (64 points per list of the nlist ann/ will choose, 4*sqrt(N)).
-size_t SampleBudget(uint64_t count, const ann::IndexSpec& spec) {
-  double nlist = spec.nlist ? spec.nlist : 4.0 * std::sqrt(double(count));
-  return std::max<size_t>(16384, static_cast<size_t>(64 * nlist));
-}
+// Lets ann::ChooseNprobe measure the serving index: each search takes the index lock shared,
+// so writes go on between the measuring searches; set_default_nprobe takes it exclusively.
+class SharedLockedIndex final : public ann::VectorIndex {
+ public:
+  SharedLockedIndex(std::shared_mutex& mu, ann::VectorIndex& index) : mu_(mu), index_(index) {}
+  uint32_t dimension() const override { return index_.dimension(); }
+  ann::Metric metric() const override { return index_.metric(); }
+  uint64_t size() const override {
+    std::shared_lock lock(mu_);
+    return index_.size();
+  }
+  bool Contains(int64_t label) const override {
+    std::shared_lock lock(mu_);
+    return index_.Contains(label);
+  }
+  void Add(size_t, const int64_t*, const float*) override { std::abort(); }  // never called
+  void Remove(size_t, const int64_t*) override { std::abort(); }
+  void Search(size_t nq, const float* queries, size_t k, const ann::SearchParams& params,
+              float* distances, int64_t* labels) const override {
+    std::shared_lock lock(mu_);
+    index_.Search(nq, queries, k, params, distances, labels);
+  }
+  ann::IndexStats Stats() const override {
+    std::shared_lock lock(mu_);
+    return index_.Stats();
+  }
+  int default_nprobe() const override {
+    std::shared_lock lock(mu_);
+    return index_.default_nprobe();
+  }
+  void set_default_nprobe(int nprobe) override {
+    std::unique_lock lock(mu_);
+    index_.set_default_nprobe(nprobe);
+  }
+  Status WritePayload(faiss::IOWriter*, ann::SnapshotHeader*) const override {
+    return Status::NotSupported("not a snapshot source");
+  }
+
+ private:
+  std::shared_mutex& mu_;
+  ann::VectorIndex& index_;
+};
+
+class LabelsBelow final : public ann::LabelFilter {
+ public:
+  explicit LabelsBelow(int64_t bound) : bound_(bound) {}
+  bool Contains(int64_t label) const override { return label < bound_; }
+
+ private:
+  int64_t bound_;
+};
 
 constexpr size_t kTuningQueries = 100;
 constexpr size_t kTuningK = 10;
@@ -56,42 +102,37 @@ void IndexManager::Stop() {
   if (t.joinable()) t.join();
 }
 
-Status IndexManager::Train(std::unique_ptr<ann::VectorIndex>* out, uint64_t* trained_at,
-                           uint64_t* seq) {
+Status IndexManager::TrainEmpty(const storage::ReadView* view,
+                                std::unique_ptr<ann::VectorIndex>* out, uint64_t* trained_at,
+                                uint64_t* seq) {
   const uint32_t dim = options_.dimension;
-  auto view = env_.store->NewReadView();
   Counters counters;
-  EMBERDB_RETURN_IF_ERROR(ReadCounters(view.get(), &counters));
+  EMBERDB_RETURN_IF_ERROR(ReadCounters(view, &counters));
   const uint64_t count = counters.count;
   *seq = counters.change_seq;
-
   // An evenly spaced sample in label order: deterministic, and labels are assigned in
   // insertion order, so it spans the collection's whole history.
-  const size_t budget = SampleBudget(count, spec_);
-  const uint64_t stride = std::max<uint64_t>(1, (count + budget - 1) / budget);
+  // Exactly as many as ann/ trains on: no larger buffer, no second subsampled copy.
+  const size_t budget = std::max<size_t>(1, ann::TrainingSampleSize(spec_, count));
   std::vector<float> sample;
+  sample.reserve(budget * dim);
   EMBERDB_RETURN_IF_ERROR(
-      ScanVectors(view.get(), stride, [&](size_t n, const int64_t*, const float* vectors) {
-        sample.insert(sample.end(), vectors, vectors + n * dim);
-        return true;
+      ScanVectors(view, double(count) / budget, [&](size_t n, const int64_t*, const float* v) {
+        const size_t take = std::min(n, budget - sample.size() / dim);
+        sample.insert(sample.end(), v, v + take * dim);
+        return sample.size() < budget * dim;
       }));
-  std::unique_ptr<ann::VectorIndex> ivf;
   EMBERDB_RETURN_IF_ERROR(
-      ann::TrainIvfIndex(spec_, dim, ann_metric_, count, sample.size() / dim, sample.data(), &ivf));
-  sample = std::vector<float>();
-
-  // Fill it from the same snapshot the sample came from.
-  EMBERDB_RETURN_IF_ERROR(
-      ScanVectors(view.get(), 1, [&](size_t n, const int64_t* labels, const float* vectors) {
-        ivf->Add(n, labels, vectors);
-        return true;
-      }));
-  view.reset();
-  // Replay what was written while we worked (no lock: writes go on).
-  EMBERDB_RETURN_IF_ERROR(CatchUp(ivf.get(), *seq, seq));
+      ann::TrainIvfIndex(spec_, dim, ann_metric_, count, sample.size() / dim, sample.data(), out));
   *trained_at = count;  // the size the centroids describe; retraining is due at 4x this
-  *out = std::move(ivf);
   return Status::OK();
+}
+
+Status IndexManager::FillFromStorage(const storage::ReadView* view, ann::VectorIndex* ivf) {
+  return ScanVectors(view, 1, [&](size_t n, const int64_t* labels, const float* vectors) {
+    ivf->Add(n, labels, vectors);
+    return true;
+  });
 }
 
 Status IndexManager::ChooseDefaultNprobe(ann::VectorIndex* ivf, uint64_t expected) {
@@ -104,9 +145,11 @@ Status IndexManager::ChooseDefaultNprobe(ann::VectorIndex* ivf, uint64_t expecte
   // Queries: evenly spaced stored vectors. Truth: exact search over every stored vector,
   // streamed from storage so that no second copy of the collection is held.
   auto view = env_.store->NewReadView();
+  Counters counters;
+  EMBERDB_RETURN_IF_ERROR(ReadCounters(view.get(), &counters));
   std::vector<float> queries;
   EMBERDB_RETURN_IF_ERROR(
-      ScanVectors(view.get(), std::max<uint64_t>(1, expected / kTuningQueries),
+      ScanVectors(view.get(), double(expected) / kTuningQueries,
                   [&](size_t n, const int64_t*, const float* vectors) {
                     size_t take = std::min(n, kTuningQueries - queries.size() / dim);
                     queries.insert(queries.end(), vectors, vectors + take * dim);
@@ -120,8 +163,15 @@ Status IndexManager::ChooseDefaultNprobe(ann::VectorIndex* ivf, uint64_t expecte
         truth.Add(n, labels, vectors);
         return true;
       }));
+  // The index may be serving and growing while we measure (a bulk load goes on): vectors added
+  // after `view` are not in the truth, and would push true neighbours out of the results.
+  // Labels grow with insertion, so hiding labels from counters.next_label on makes the index
+  // answer over (nearly) the set the truth describes, at the same probe cost.
+  LabelsBelow before_view(static_cast<int64_t>(counters.next_label));
   ann::SearchParams base;
   base.refine = spec_.compressed() ? &fetcher_ : nullptr;
+  base.filter = &before_view;
+  base.scale_nprobe_to_filter = false;
   ann::NprobeChoice choice;
   EMBERDB_RETURN_IF_ERROR(
       ann::ChooseNprobe(*ivf, nq, queries.data(), truth.labels(), kTuningK, target, base, &choice));
@@ -129,6 +179,108 @@ Status IndexManager::ChooseDefaultNprobe(ann::VectorIndex* ivf, uint64_t expecte
   env_.log->Log("collection '" + name_ + "': nprobe " + std::to_string(choice.nprobe) +
                 " measured recall@10 " + std::to_string(choice.recall) + " (target " +
                 std::to_string(target) + (choice.reached ? ")" : ", not reached)"));
+  return Status::OK();
+}
+
+Status IndexManager::FillAndSwap(const storage::ReadView* view,
+                                 std::unique_ptr<ann::VectorIndex> ivf, uint64_t trained_at,
+                                 uint64_t seq, bool* due_again) {
+  // Fill from the snapshot the sample came from, replay what was written while we worked (no
+  // lock: writes go on), measure nprobe and save, all before the new index serves.
+  EMBERDB_RETURN_IF_ERROR(FillFromStorage(view, ivf.get()));
+  EMBERDB_RETURN_IF_ERROR(CatchUp(ivf.get(), seq, &seq));
+  if (stop_) return Status::Aborted("index work cancelled");
+  EMBERDB_RETURN_IF_ERROR(ChooseDefaultNprobe(ivf.get(), trained_at));
+  bool saved = false;
+  if (!stop_ && !env_.store->read_only()) {
+    std::lock_guard save_lock(save_mu_);
+    Status save = Save(*ivf, seq, trained_at);
+    if (save.ok()) {
+      saved = true;
+    } else {
+      env_.log->Log("collection '" + name_ + "': could not save the index: " + save.ToString());
+    }
+  }
+  if (stop_) return Status::Aborted("index work cancelled");
+  {
+    std::unique_lock lock(mu_);
+    uint64_t last = seq;
+    EMBERDB_RETURN_IF_ERROR(CatchUp(ivf.get(), seq, &last));  // the last moments, under the lock
+    index_ = std::move(ivf);
+    trained_at_ = trained_at;
+    applied_seq_ = std::max(applied_seq_, last);
+    if (saved) saved_seq_ = seq;
+    *due_again = index_->size() >= 4 * trained_at_;
+  }
+  if (saved) TrimChangeLog(seq);
+  return Status::OK();
+}
+
+Status IndexManager::MoveIntoNewIndex(std::unique_ptr<ann::VectorIndex> ivf, uint64_t trained_at,
+                                      bool* due_again) {
+  {
+    std::unique_lock lock(mu_);
+    // Until nprobe is measured, scan the same share of the collection as before.
+    if (trained_at_ > 0 && index_->Stats().nlist > 0) {
+      const double share = double(index_->default_nprobe()) / index_->Stats().nlist;
+      ivf->set_default_nprobe(static_cast<int>(std::ceil(share * ivf->Stats().nlist)));
+    }
+    auto migrating = std::make_unique<ann::MigratingIndex>(std::move(index_), std::move(ivf));
+    migrating_ = migrating.get();
+    index_ = std::move(migrating);
+  }
+  // Chunk by chunk: copy (shared lock), assign to lists (no lock: the expensive part), move
+  // (exclusive lock, a few milliseconds). Readers and writers go on in between.
+  constexpr size_t kChunk = 8192;
+  // The old lists are freed as they empty, but into the malloc arenas of the threads that
+  // grew them, while the new lists grow in the arenas of the threads adding now: without
+  // handing free pages back as we go, the process would hold both copies until the end.
+  constexpr size_t kTrimBytes = size_t{256} << 20;
+  size_t moved_bytes = 0;
+  std::vector<int64_t> labels, lists;
+  std::vector<float> vectors;
+  for (;;) {
+    if (stop_) return Status::Aborted("index work cancelled");  // the pair keeps serving
+    labels.clear();
+    vectors.clear();
+    size_t n;
+    {
+      std::shared_lock lock(mu_);
+      n = migrating_->CopyPending(kChunk, &labels, &vectors);
+    }
+    if (n == 0) break;
+    lists.resize(n);
+    migrating_->target().Assign(n, vectors.data(), lists.data());
+    {
+      std::unique_lock lock(mu_);
+      migrating_->Move(n, labels.data(), vectors.data(), lists.data());
+    }
+    moved_bytes += vectors.size() * sizeof(float);
+    if (moved_bytes >= kTrimBytes) {
+      malloc_trim(0);
+      moved_bytes = 0;
+    }
+  }
+  ann::VectorIndex* serving;
+  {
+    std::unique_lock lock(mu_);
+    index_ = migrating_->TakeTarget();
+    migrating_ = nullptr;
+    trained_at_ = trained_at;
+    serving = index_.get();
+  }
+  malloc_trim(0);  // the old index's lists, freed as they emptied
+  // The new index serves from here on; measure nprobe on it while writes go on, then save it.
+  SharedLockedIndex locked(mu_, *serving);
+  EMBERDB_RETURN_IF_ERROR(ChooseDefaultNprobe(&locked, trained_at));
+  if (!env_.store->read_only() && !stop_) {
+    Status save = SaveServing();  // its lock is released before the fsync
+    if (!save.ok()) {
+      env_.log->Log("collection '" + name_ + "': could not save the index: " + save.ToString());
+    }
+  }
+  std::shared_lock lock(mu_);
+  *due_again = index_->size() >= 4 * trained_at_;
   return Status::OK();
 }
 
@@ -162,31 +314,20 @@ bool IndexManager::TrainOnce() {
   }
   std::unique_ptr<ann::VectorIndex> ivf;
   uint64_t trained_at = 0, seq = 0;
-  Status s = Train(&ivf, &trained_at, &seq);
-  if (s.ok() && !stop_) s = ChooseDefaultNprobe(ivf.get(), trained_at);
-  bool saved = false;
-  if (s.ok() && !stop_ && !env_.store->read_only()) {
-    Status save = Save(*ivf, seq, trained_at);
-    if (save.ok()) {
-      saved = true;
-    } else {
-      env_.log->Log("collection '" + name_ + "': could not save the index: " + save.ToString());
-    }
+  auto view = env_.store->NewReadView();
+  Status s = TrainEmpty(view.get(), &ivf, &trained_at, &seq);
+  bool move = false;
+  if (s.ok()) {
+    std::shared_lock lock(mu_);
+    move = index_->holds_exact_vectors();
   }
+  if (move) view.reset();  // the vectors come from the serving index, not from storage
   bool due_again = false;
   if (s.ok() && !stop_) {
-    std::unique_lock lock(mu_);
-    uint64_t last = seq;
-    s = CatchUp(ivf.get(), seq, &last);  // the writes of the last moments, under the lock
-    if (s.ok()) {
-      index_ = std::move(ivf);
-      trained_at_ = trained_at;
-      applied_seq_ = std::max(applied_seq_, last);
-      if (saved) saved_seq_ = seq;
-      due_again = index_->size() >= 4 * trained_at_;
-    }
+    s = move ? MoveIntoNewIndex(std::move(ivf), trained_at, &due_again)
+             : FillAndSwap(view.get(), std::move(ivf), trained_at, seq, &due_again);
   }
-  if (saved && s.ok()) TrimChangeLog(seq);
+  view.reset();
   // The previous index and the training sample were large and are gone: hand their pages back
   // to the system instead of leaving them in malloc's free lists.
   malloc_trim(0);
