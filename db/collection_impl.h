@@ -87,15 +87,21 @@ class CollectionImpl : public Collection {
   Status FetchDocs(const std::vector<uint64_t>& labels, uint32_t include,
                    const storage::ReadView* view, std::vector<Document>* out,
                    std::vector<bool>* found) const;
-  // k nearest labels of nq queries (in index space) that pass the filter.
+  // Keeps the candidates whose documents pass the filter (candidates from an index plan are a
+  // superset).
+  Status KeepMatching(const Filter& filter, const std::vector<uint64_t>& candidates,
+                      const storage::ReadView* view, std::vector<uint64_t>* labels) const;
+  // k nearest labels of nq queries (in index space) that pass the filter. With *verify set,
+  // the labels only pass the filter's index plan (a superset) and Resolve must check them.
   Status Search(size_t nq, const float* queries, const QueryOptions& options, const Filter& filter,
-                std::vector<float>* distances, std::vector<int64_t>* labels) const;
+                std::vector<float>* distances, std::vector<int64_t>* labels, bool* verify) const;
   // Exact search restricted to `labels`, for selective filters.
   Status ExactOver(const std::vector<uint64_t>& labels, size_t nq, const float* queries, size_t k,
                    std::vector<float>* distances, std::vector<int64_t>* out_labels) const;
-  // Fetches one result list's documents; `complete` is false when one was deleted meanwhile.
+  // Fetches one result list's documents; `complete` is false when one was deleted meanwhile
+  // or, with `verify`, failed that filter (both are dropped).
   Status Resolve(const float* distances, const int64_t* labels, size_t k, uint32_t include,
-                 std::vector<Hit>* out, bool* complete) const;
+                 const Filter* verify, std::vector<Hit>* out, bool* complete) const;
   void ToHit(float ann_distance, Hit* hit) const;
 
   std::shared_ptr<storage::Store> store_;

@@ -145,28 +145,32 @@ Status CollectionImpl::PlanLabels(const IndexPlan& plan, const storage::ReadView
   return Status::OK();
 }
 
+Status CollectionImpl::KeepMatching(const Filter& filter, const std::vector<uint64_t>& candidates,
+                                    const storage::ReadView* view,
+                                    std::vector<uint64_t>* labels) const {
+  const uint32_t include =
+      kIncludeMetadatas | (filter.needs_text() ? uint32_t{kIncludeDocuments} : uint32_t{0});
+  constexpr size_t kChunk = 1024;
+  std::vector<Document> docs;
+  std::vector<bool> found;
+  for (size_t begin = 0; begin < candidates.size(); begin += kChunk) {
+    std::vector<uint64_t> chunk(candidates.begin() + begin,
+                                candidates.begin() + std::min(candidates.size(), begin + kChunk));
+    EMBERDB_RETURN_IF_ERROR(FetchDocs(chunk, include, view, &docs, &found));
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      if (found[i] && filter.Matches(docs[i].metadata, docs[i].text)) labels->push_back(chunk[i]);
+    }
+  }
+  return Status::OK();
+}
+
 Status CollectionImpl::MatchingLabels(const Filter& filter, const storage::ReadView* view,
                                       std::vector<uint64_t>* labels) const {
   labels->clear();
-  const uint32_t include =
-      kIncludeMetadatas | (filter.needs_text() ? uint32_t{kIncludeDocuments} : uint32_t{0});
   if (std::optional<IndexPlan> plan = filter.Plan()) {
     std::vector<uint64_t> candidates;
     EMBERDB_RETURN_IF_ERROR(PlanLabels(*plan, view, &candidates));
-    constexpr size_t kChunk = 1024;
-    std::vector<Document> docs;
-    std::vector<bool> found;
-    for (size_t begin = 0; begin < candidates.size(); begin += kChunk) {
-      std::vector<uint64_t> chunk(candidates.begin() + begin,
-                                  candidates.begin() + std::min(candidates.size(), begin + kChunk));
-      EMBERDB_RETURN_IF_ERROR(FetchDocs(chunk, include, view, &docs, &found));
-      for (size_t i = 0; i < chunk.size(); ++i) {
-        if (found[i] && filter.Matches(docs[i].metadata, docs[i].text)) {
-          labels->push_back(chunk[i]);
-        }
-      }
-    }
-    return Status::OK();
+    return KeepMatching(filter, candidates, view, labels);
   }
   // No index can narrow this filter: evaluate it on every document.
   auto it = store_->NewIterator(Cf::kDocs, storage::CollectionPrefix(cid()), view);
@@ -289,13 +293,29 @@ Status CollectionImpl::ExactOver(const std::vector<uint64_t>& labels, size_t nq,
 
 Status CollectionImpl::Search(size_t nq, const float* queries, const QueryOptions& options,
                               const Filter& filter, std::vector<float>* distances,
-                              std::vector<int64_t>* labels) const {
+                              std::vector<int64_t>* labels, bool* verify) const {
+  *verify = false;
   if (filter.empty()) {
     index_.Search(nq, queries, options.k, options.nprobe, nullptr, distances, labels);
     return Status::OK();
   }
   std::vector<uint64_t> allowed;
-  EMBERDB_RETURN_IF_ERROR(MatchingLabels(filter, nullptr, &allowed));
+  if (std::optional<IndexPlan> plan = filter.Plan()) {
+    std::vector<uint64_t> candidates;
+    EMBERDB_RETURN_IF_ERROR(PlanLabels(*plan, nullptr, &candidates));
+    if (candidates.size() > kExactFilterLimit) {
+      // A broad filter: checking every candidate's document would cost more than the search
+      // (a fetch per candidate: 50 ms for 25,000). Search within the plan's superset instead
+      // and let Resolve check the few documents that come back.
+      LabelSetFilter set(candidates);
+      index_.Search(nq, queries, options.k, options.nprobe, &set, distances, labels);
+      *verify = true;
+      return Status::OK();
+    }
+    EMBERDB_RETURN_IF_ERROR(KeepMatching(filter, candidates, nullptr, &allowed));
+  } else {
+    EMBERDB_RETURN_IF_ERROR(MatchingLabels(filter, nullptr, &allowed));
+  }
   if (allowed.size() <= kExactFilterLimit) {
     return ExactOver(allowed, nq, queries, options.k, distances, labels);
   }
@@ -305,7 +325,8 @@ Status CollectionImpl::Search(size_t nq, const float* queries, const QueryOption
 }
 
 Status CollectionImpl::Resolve(const float* distances, const int64_t* labels, size_t k,
-                               uint32_t include, std::vector<Hit>* out, bool* complete) const {
+                               uint32_t include, const Filter* verify, std::vector<Hit>* out,
+                               bool* complete) const {
   std::vector<uint64_t> hit_labels;
   std::vector<float> hit_distances;
   for (size_t i = 0; i < k; ++i) {
@@ -313,9 +334,18 @@ Status CollectionImpl::Resolve(const float* distances, const int64_t* labels, si
     hit_labels.push_back(static_cast<uint64_t>(labels[i]));
     hit_distances.push_back(distances[i]);
   }
+  uint32_t fetch = include;
+  if (verify != nullptr) {
+    fetch |= kIncludeMetadatas | (verify->needs_text() ? uint32_t{kIncludeDocuments} : 0u);
+  }
   std::vector<Document> docs;
   std::vector<bool> found;
-  EMBERDB_RETURN_IF_ERROR(FetchDocs(hit_labels, include, nullptr, &docs, &found));
+  EMBERDB_RETURN_IF_ERROR(FetchDocs(hit_labels, fetch, nullptr, &docs, &found));
+  for (size_t i = 0; i < hit_labels.size(); ++i) {
+    if (found[i] && verify != nullptr && !verify->Matches(docs[i].metadata, docs[i].text)) {
+      found[i] = false;  // passed the plan's superset only
+    }
+  }
   *complete = std::find(found.begin(), found.end(), false) == found.end();
   out->clear();
   for (size_t i = 0; i < hit_labels.size(); ++i) {
@@ -323,8 +353,8 @@ Status CollectionImpl::Resolve(const float* distances, const int64_t* labels, si
     Hit hit;
     ToHit(hit_distances[i], &hit);
     hit.id = std::move(docs[i].id);
-    hit.text = std::move(docs[i].text);
-    hit.metadata = std::move(docs[i].metadata);
+    if (include & kIncludeDocuments) hit.text = std::move(docs[i].text);
+    if (include & kIncludeMetadatas) hit.metadata = std::move(docs[i].metadata);
     hit.vector = std::move(docs[i].vector);
     out->push_back(std::move(hit));
   }
@@ -366,19 +396,47 @@ Status CollectionImpl::QueryBatch(std::span<const float> queries, const QueryOpt
   // All queries in one index call (FAISS batches them), then each result list is fetched.
   std::vector<float> distances;
   std::vector<int64_t> labels;
-  EMBERDB_RETURN_IF_ERROR(Search(nq, q.data(), options, *filter, &distances, &labels));
+  bool verify = false;
+  EMBERDB_RETURN_IF_ERROR(Search(nq, q.data(), options, *filter, &distances, &labels, &verify));
+  const Filter* check = verify ? filter.get() : nullptr;
   out->assign(nq, {});
   for (size_t i = 0; i < nq; ++i) {
     bool complete = false;
     EMBERDB_RETURN_IF_ERROR(Resolve(distances.data() + i * k, labels.data() + i * k, k,
-                                    options.include, &(*out)[i], &complete));
-    // A document deleted between the search and the fetch leaves a hole: search again.
-    for (int attempt = 0; !complete && attempt < 3; ++attempt) {
+                                    options.include, check, &(*out)[i], &complete));
+    // A document deleted between the search and the fetch leaves a hole (storage commits
+    // a delete before the index applies it), and so does one that passed only a broad
+    // filter's index plan: search again for more, skipping those, until k are found. The index
+    // catches up within microseconds, but a writer descheduled in between could outlast a plain
+    // retry.
+    QueryOptions wider = options;
+    for (int attempt = 0; !complete && attempt < 8; ++attempt) {
+      wider.k = std::min<size_t>(wider.k * 2, k + 1024);
       std::vector<float> d;
       std::vector<int64_t> l;
-      EMBERDB_RETURN_IF_ERROR(Search(1, q.data() + i * dim, options, *filter, &d, &l));
+      EMBERDB_RETURN_IF_ERROR(Search(1, q.data() + i * dim, wider, *filter, &d, &l, &verify));
+      EMBERDB_RETURN_IF_ERROR(Resolve(d.data(), l.data(), wider.k, options.include,
+                                      verify ? filter.get() : nullptr, &(*out)[i], &complete));
+      const size_t found =
+          static_cast<size_t>(std::count_if(l.begin(), l.end(), [](int64_t x) { return x >= 0; }));
+      // Enough live documents, or every one the index has: done.
+      if ((*out)[i].size() >= k || found < wider.k) complete = true;
+      if ((*out)[i].size() > k) (*out)[i].resize(k);
+    }
+    if (!complete && verify) {
+      // The plan's superset was far larger than the filter's matches: answer exactly.
+      std::vector<uint64_t> allowed;
+      EMBERDB_RETURN_IF_ERROR(MatchingLabels(*filter, nullptr, &allowed));
+      std::vector<float> d;
+      std::vector<int64_t> l;
+      if (allowed.size() <= kExactFilterLimit) {
+        EMBERDB_RETURN_IF_ERROR(ExactOver(allowed, 1, q.data() + i * dim, k, &d, &l));
+      } else {
+        LabelSetFilter set(allowed);
+        index_.Search(1, q.data() + i * dim, k, options.nprobe, &set, &d, &l);
+      }
       EMBERDB_RETURN_IF_ERROR(
-          Resolve(d.data(), l.data(), k, options.include, &(*out)[i], &complete));
+          Resolve(d.data(), l.data(), k, options.include, nullptr, &(*out)[i], &complete));
     }
   }
   return Status::OK();

@@ -3,6 +3,7 @@
 // corrupt or stale; filtered, compressed and concurrent search on it.
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -317,4 +318,146 @@ TEST_CASE("queries and writes go on while the index trains") {
   std::set<size_t> live;
   for (size_t i = 0; i < 8000; ++i) live.insert(i);
   CHECK(Recall(*c, vecs, live, 50, 7) >= 0.85);
+}
+
+TEST_CASE("a retrain moves the vectors while deletes, updates and queries go on") {
+  // Past the threshold the exact index's vectors move into the IVF index, and at 4x the IVF
+  // index's into a retrained one; writers and readers run throughout both moves.
+  TempDir dir("ivf-move");
+  auto vecs = ClusteredVectors(16000, kDim, 40, 9);
+  auto db = OpenDb(dir.path());
+  auto c = IvfCollection(db.get(), "docs", 1000);
+  AddRange(c.get(), vecs, 0, 1200);
+  REQUIRE(c->WaitForIndex().ok());
+  const uint64_t first_training = StatsOf(*c).trained_at;
+  REQUIRE(first_training >= 1000);
+
+  std::atomic<bool> done{false};
+  std::atomic<int> errors{0};
+  std::mutex first_error_mu;
+  std::string first_error;
+  std::thread reader([&] {
+    std::mt19937 rng(3);
+    while (!done) {
+      std::vector<Hit> hits;
+      Status st = c->Query(vecs[rng() % 1000], QueryOptions{.k = 5}, &hits);
+      if (!st.ok() || hits.size() != 5) {
+        if (errors++ == 0) {
+          std::lock_guard lock(first_error_mu);
+          first_error = st.ToString() + ", hits " + std::to_string(hits.size()) + ":";
+          for (const Hit& h : hits) first_error += " " + h.id + "@" + std::to_string(h.distance);
+        }
+      }
+    }
+  });
+  // Grow to well past 4x, then delete and update while the retrain runs.
+  AddRange(c.get(), vecs, 1200, 10000, 200);
+  std::set<size_t> live;
+  for (size_t i = 0; i < 10000; ++i) live.insert(i);
+  std::map<size_t, size_t> latest;  // updated document -> the vector it now has
+  std::mt19937 rng(11);
+  // Keep writing until the retrain has been seen running and has ended (training waits for
+  // a pause in writes of at most 3 s, then runs while we go on).
+  bool seen_training = false;
+  for (size_t round = 0; round < 6000; ++round) {
+    const bool training = StatsOf(*c).training;
+    seen_training |= training;
+    if (seen_training && !training) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const size_t victim = rng() % 10000;
+    if (live.erase(victim)) {
+      REQUIRE(c->Delete({"v" + std::to_string(victim)}).ok());
+    }
+    const size_t updated = rng() % 10000;
+    if (live.count(updated)) {  // the document now carries another stored vector
+      Document d{"v" + std::to_string(updated), "doc", {}, vecs[10000 + round]};
+      REQUIRE(c->Upsert({d}).ok());
+      latest[updated] = 10000 + round;
+    }
+  }
+  CHECK(seen_training);
+  REQUIRE(c->WaitForIndex().ok());
+  done = true;
+  reader.join();
+  INFO(first_error);
+  CHECK(errors == 0);
+  CollectionStats s = StatsOf(*c);
+  CHECK(s.trained_at >= 4 * first_training);
+  CHECK(s.vectors_indexed == live.size());
+  CHECK(s.documents == live.size());
+  // Exhaustive search: every deleted document is gone, every updated one is found by its new
+  // vector, not its old one.
+  QueryOptions all{.k = 1, .nprobe = 100000};
+  for (size_t i = 0; i < 10000; ++i) {
+    if (live.count(i)) continue;
+    std::vector<Hit> hits;
+    REQUIRE(c->Query(vecs[i], all, &hits).ok());
+    REQUIRE(hits.size() == 1);
+    CHECK(hits[0].id != "v" + std::to_string(i));
+  }
+  for (const auto& [doc, vector] : latest) {
+    if (!live.count(doc)) continue;
+    std::vector<Hit> hits;
+    REQUIRE(c->Query(vecs[vector], all, &hits).ok());
+    REQUIRE(hits.size() == 1);
+    CHECK(hits[0].id == "v" + std::to_string(doc));
+  }
+  // The documents never updated are found by their own vectors.
+  for (size_t i = 0; i < 10000; i += 37) {
+    if (!live.count(i) || latest.count(i)) continue;
+    std::vector<Hit> hits;
+    REQUIRE(c->Query(vecs[i], all, &hits).ok());
+    REQUIRE(hits.size() == 1);
+    CHECK(hits[0].distance == doctest::Approx(0).epsilon(1e-4));
+  }
+}
+
+TEST_CASE("a broad filter is checked on the hits, and falls back to exact when few pass") {
+  // bucket >= 10 keeps 90% of 6,000 documents: far more candidates than are worth fetching,
+  // so the search runs within the index plan's labels and the documents of the hits are
+  // checked. Adding a where_document clause the plan cannot see leaves 12 true matches among
+  // 5,400 candidates, which the widening cannot reach: the exact fallback must find them all.
+  TempDir dir("ivf-broad");
+  auto vecs = ClusteredVectors(6000, kDim, 20, 4);
+  auto db = OpenDb(dir.path());
+  auto c = IvfCollection(db.get(), "docs", 1000);
+  for (size_t b = 0; b < 6000; b += 500) {
+    std::vector<Document> docs;
+    for (size_t i = b; i < b + 500; ++i) {
+      docs.push_back({"v" + std::to_string(i),
+                      i % 500 == 57 ? "special doc" : "doc",
+                      {{"bucket", int64_t(i % 100)}},
+                      vecs[i]});
+    }
+    REQUIRE(c->Add(docs).ok());
+  }
+  REQUIRE(c->WaitForIndex().ok());
+  for (size_t q = 0; q < 20; ++q) {
+    const auto& query = vecs[q * 131];
+    QueryOptions broad{.k = 10, .where = R"({"bucket": {"$gte": 10}})", .nprobe = 100000};
+    std::vector<Hit> hits;
+    REQUIRE(c->Query(query, broad, &hits).ok());
+    REQUIRE(hits.size() == 10);
+    // Exhaustive nprobe: exactly the brute-force top 10 among bucket >= 10.
+    std::vector<std::pair<float, size_t>> exact;
+    for (size_t i = 0; i < 6000; ++i) {
+      if (i % 100 < 10) continue;
+      float dot = 0;
+      for (size_t d = 0; d < kDim; ++d) dot += query[d] * vecs[i][d];
+      exact.push_back({-dot, i});
+    }
+    std::partial_sort(exact.begin(), exact.begin() + 10, exact.end());
+    for (size_t r = 0; r < 10; ++r) CHECK(hits[r].id == "v" + std::to_string(exact[r].second));
+
+    QueryOptions rare = broad;
+    rare.k = 20;
+    rare.where_document = R"({"$contains": "special"})";
+    REQUIRE(c->Query(query, rare, &hits).ok());
+    REQUIRE(hits.size() == 12);  // every match, though k is larger
+    for (const Hit& h : hits) {
+      const size_t i = std::stoul(h.id.substr(1));
+      CHECK(i % 500 == 57);
+      CHECK(i % 100 >= 10);
+    }
+  }
 }
