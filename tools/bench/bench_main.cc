@@ -1,14 +1,19 @@
 // emberdb-bench: ingest, training, recall, latency, throughput, memory and disk figures of the
 // engine for an nprobe sweep, next to the ann/ layer alone and raw FAISS on the same data, so
-// that each layer's overhead shows as a ratio.
+// that each layer's overhead shows as a ratio. Also: the engine's recall and latency under
+// metadata filters of 50% down to 0.01% selectivity (bench_filtered.h), each system's own peak
+// memory (bench_measure.h), the vector bandwidth each configuration achieves
+// (bench_bandwidth.h), and a recall-vs-latency chart with --plot (bench_plot.h).
 //
 //   emberdb-bench                                   # 50,000 x 768 synthetic, 1,000 queries
 //   emberdb-bench --n 200000 --index IVF,SQ8 --json results.jsonl
 //   emberdb-bench --base sift_base.fvecs --query sift_query.fvecs --n 100000
+//   emberdb-bench --nprobe 4,8,16 --plot chart.png --selectivities 10%,0.1%
 #include <omp.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -18,6 +23,8 @@
 #include "ann/vector_index.h"
 #include "bench_data.h"
 #include "bench_measure.h"
+#include "bench_plot.h"
+#include "bench_report.h"
 #include "bench_runners.h"
 
 using namespace emberdb;
@@ -25,70 +32,9 @@ using namespace emberdb::bench;
 
 namespace {
 
-nlohmann::json ToJson(const SystemReport& r, const SweepPoint& p, size_t n, uint32_t dim, size_t nq,
-                      const std::string& data) {
-  const BuildReport& b = r.build;
-  return {{"system", b.system},
-          {"data", data},
-          {"n", n},
-          {"dim", dim},
-          {"queries", nq},
-          {"index", b.kind},
-          {"nlist", b.nlist},
-          {"imbalance", b.imbalance},
-          {"nprobe", p.nprobe},
-          {"recall@1", p.recall1},
-          {"recall@5", p.recall5},
-          {"recall@10", p.recall10},
-          {"p50_us", p.p50_us},
-          {"p99_us", p.p99_us},
-          {"mean_us", p.mean_us},
-          {"batch_qps", p.batch_qps},
-          {"single_cpu_us", p.single_cpu_us},
-          {"batch_cpu_us", p.batch_cpu_us},
-          {"ingest_s", b.ingest_s},
-          {"ingest_vectors_per_s", b.ingest_s > 0 ? n / b.ingest_s : 0},
-          {"train_s", b.train_s},
-          {"train_cpu_s", b.train_cpu_s},
-          {"trained_at", b.trained_at},
-          {"index_memory_bytes", b.memory_bytes},
-          {"disk_bytes", b.disk_bytes},
-          {"rss_bytes", b.rss_bytes},
-          {"peak_rss_bytes", b.peak_rss_bytes},
-          {"threads", omp_get_max_threads()}};
-}
-
-void PrintReport(const SystemReport& r, size_t n) {
-  const BuildReport& b = r.build;
-  std::printf(
-      "\n[%s] %s nlist=%u imbalance=%.3f ingest=%.2fs (%.0f vectors/s) train=%.2fs (cpu %.2fs)%s "
-      "index=%.1f MiB disk=%.1f MiB rss=%.1f MiB peak=%.1f MiB\n",
-      b.system.c_str(), b.kind.c_str(), b.nlist, b.imbalance, b.ingest_s,
-      b.ingest_s > 0 ? n / b.ingest_s : 0, b.train_s, b.train_cpu_s,
-      b.system == "engine" ? " (WaitForIndex after ingest)" : "", b.memory_bytes / 1048576.0,
-      b.disk_bytes / 1048576.0, b.rss_bytes / 1048576.0, b.peak_rss_bytes / 1048576.0);
-  std::printf(
-      "  nprobe  recall@1  recall@5  recall@10   p50_us   p99_us  cpu_us/q  batch_qps  "
-      "batch_cpu_us/q\n");
-  for (const SweepPoint& p : r.sweep) {
-    std::printf("  %6d  %8.4f  %8.4f  %9.4f  %7.0f  %7.0f  %8.0f  %9.0f  %14.0f\n", p.nprobe,
-                p.recall1, p.recall5, p.recall10, p.p50_us, p.p99_us, p.single_cpu_us, p.batch_qps,
-                p.batch_cpu_us);
-  }
-  std::fflush(stdout);
-}
-
-void PrintRatios(const SystemReport& engine, const SystemReport& other) {
-  std::printf("\nengine / %s ratios (p50 latency, CPU per single query, batch QPS):\n",
-              other.build.system.c_str());
-  for (size_t i = 0; i < engine.sweep.size() && i < other.sweep.size(); ++i) {
-    const SweepPoint& e = engine.sweep[i];
-    const SweepPoint& o = other.sweep[i];
-    std::printf("  nprobe %4d: latency x%.2f  cpu x%.2f  qps x%.2f\n", e.nprobe,
-                o.p50_us > 0 ? e.p50_us / o.p50_us : 0,
-                o.single_cpu_us > 0 ? e.single_cpu_us / o.single_cpu_us : 0,
-                o.batch_qps > 0 ? e.batch_qps / o.batch_qps : 0);
-  }
+// "engine,ann" contains "ann" but not "an".
+bool Contains(const std::string& list, const std::string& item) {
+  return ("," + list + ",").find("," + item + ",") != std::string::npos;
 }
 
 }  // namespace
@@ -98,7 +44,10 @@ int main(int argc, char** argv) {
   SyntheticSpec synth;
   synth.rows = 50000;
   size_t num_queries = 1000;
-  std::string base_path, query_path, json_path, systems = "engine,ann,faiss";
+  std::string base_path, query_path, json_path, plot_path, systems = "engine,ann,faiss";
+  std::string selectivities = "50%,10%,1%,0.1%,0.01%";
+  size_t filter_queries = 200;
+  RunInfo info;
   BenchConfig config;
   config.db_dir = "/tmp/emberdb-bench-" + std::to_string(getpid());
   app.add_option("--n", synth.rows, "base vectors (generated, or the first n of --base)");
@@ -125,7 +74,28 @@ int main(int argc, char** argv) {
   app.add_flag("--keep-db", config.keep_db, "keep the database directory");
   app.add_option("--systems", systems, "comma-separated: engine, ann, faiss");
   app.add_option("--json", json_path, "append one JSON line per system and nprobe to this file");
+  app.add_option("--selectivities", selectivities,
+                 "engine filtered sweep: fractions of rows the filter keeps (none: skip)");
+  app.add_option("--filter-nprobe", config.filter_nprobes,
+                 "nprobe values of the filtered sweep (default: --nprobe)")
+      ->delimiter(',');
+  app.add_option("--filter-queries", filter_queries, "queries per selectivity and nprobe");
+  app.add_option("--plot", plot_path, "write a recall@10 vs p50 latency chart (PNG, gnuplot)");
+  app.add_option("--bandwidth-floor", info.bandwidth_floor_gbps,
+                 "GB/s figure printed next to achieved bandwidth");
   CLI11_PARSE(app, argc, argv);
+  std::vector<double> selectivity_values;
+  if (Status s = ParseSelectivities(selectivities, &selectivity_values); !s.ok()) {
+    std::fprintf(stderr, "emberdb-bench: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  if (!plot_path.empty() && !GnuplotAvailable()) {
+    std::fprintf(stderr,
+                 "emberdb-bench: --plot needs gnuplot, which is not on PATH (Debian: apt-get "
+                 "install -y gnuplot-nox)\n");
+    return 1;
+  }
+  if (!selectivity_values.empty() && !Contains(systems, "engine")) selectivity_values.clear();
 
   Matrix base, queries;
   std::string data_name;
@@ -178,22 +148,39 @@ int main(int argc, char** argv) {
                 NowSeconds() - t, data_name.c_str(), base.rows, base.dim, queries.rows,
                 config.index.c_str());
   }
+  if (!selectivity_values.empty()) {
+    double t = NowSeconds();
+    config.filter_cases =
+        MakeFilterCases(selectivity_values, base, queries, filter_queries, config.k);
+    std::printf("exact filtered ground truth (%zu selectivities, %zu queries): %.1fs\n",
+                config.filter_cases.size(), std::min(filter_queries, queries.rows),
+                NowSeconds() - t);
+  }
+  info.n = base.rows;
+  info.dim = base.dim;
+  info.queries = queries.rows;
+  info.k = config.k;
+  info.data = data_name;
 
   std::vector<SystemReport> reports;
   uint32_t nlist = 0;
-  auto wants = [&](const char* s) {
-    return ("," + systems + ",").find("," + std::string(s) + ",") != std::string::npos;
-  };
   auto run = [&](const char* name, const std::function<Status(SystemReport*)>& fn) {
-    if (!wants(name)) return;
+    if (!Contains(systems, name)) return;
     SystemReport r;
+    // Each system's own memory: measured from what is resident just before it starts.
+    const MemoryWindow window = OpenMemoryWindow();
     Status s = fn(&r);
     if (!s.ok()) {
       std::fprintf(stderr, "emberdb-bench: %s failed: %s\n", name, s.ToString().c_str());
       return;
     }
+    r.build.baseline_rss_bytes = window.baseline_rss;
+    r.build.peak_added_bytes = PeakAddedBytes(window);
+    r.build.peak_is_own = window.hwm_reset;
     if (nlist == 0) nlist = r.build.nlist;
-    PrintReport(r, base.rows);
+    FillBandwidth(info, &r);
+    PrintReport(info, r);
+    PrintFiltered(info, r);
     reports.push_back(std::move(r));
   };
   run("engine", [&](SystemReport* r) { return RunEngine(config, base, queries, truth, r); });
@@ -206,10 +193,30 @@ int main(int argc, char** argv) {
   if (!json_path.empty()) {
     std::ofstream json(json_path, std::ios::app);
     for (const SystemReport& r : reports) {
-      for (const SweepPoint& p : r.sweep) {
-        json << ToJson(r, p, base.rows, base.dim, queries.rows, data_name).dump() << "\n";
-      }
+      for (const SweepPoint& p : r.sweep) json << SweepJson(info, r, p).dump() << "\n";
+      for (const FilteredPoint& p : r.filtered) json << FilteredJson(info, r, p).dump() << "\n";
     }
+    if (!json.flush()) {
+      std::fprintf(stderr, "emberdb-bench: cannot write %s\n", json_path.c_str());
+      return 1;
+    }
+  }
+  if (!plot_path.empty() && !reports.empty()) {
+    std::vector<PlotSeries> series;
+    for (const SystemReport& r : reports) {
+      PlotSeries line{r.build.system + " (" + r.build.kind + ")", {}};
+      for (const SweepPoint& p : r.sweep) line.points.push_back({p.nprobe, p.p50_us, p.recall10});
+      series.push_back(std::move(line));
+    }
+    char title[256];
+    std::snprintf(title, sizeof(title),
+                  "recall@10 vs p50 latency, %zu x %u, %zu queries, k=%zu (points: nprobe)",
+                  base.rows, base.dim, queries.rows, config.k);
+    if (Status s = WritePlot(series, plot_path, title); !s.ok()) {
+      std::fprintf(stderr, "emberdb-bench: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    std::printf("\nchart: %s\n", plot_path.c_str());
   }
   return reports.empty() ? 1 : 0;
 }

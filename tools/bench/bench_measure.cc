@@ -1,5 +1,7 @@
 #include "bench_measure.h"
 
+#include <fcntl.h>
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -42,6 +44,41 @@ uint64_t CurrentRssBytes() {
   const int got = std::fscanf(f, "%llu %llu", &size, &resident);
   std::fclose(f);
   return got == 2 ? resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
+}
+
+uint64_t HighWaterRssBytes() {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  unsigned long long kib = 0;
+  bool found = false;
+  while (!found && std::fgets(line, sizeof(line), f) != nullptr) {
+    found = std::sscanf(line, "VmHWM: %llu kB", &kib) == 1;
+  }
+  std::fclose(f);
+  return found ? kib * 1024 : 0;
+}
+
+MemoryWindow OpenMemoryWindow() {
+  malloc_trim(0);
+  MemoryWindow window;
+  const int fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    window.hwm_reset = write(fd, "5", 1) == 1;
+    close(fd);
+  }
+  window.baseline_rss = CurrentRssBytes();
+  // A reset that did nothing (e.g. a kernel that ignores "5") leaves VmHWM above RSS.
+  if (window.hwm_reset) {
+    const uint64_t hwm = HighWaterRssBytes();
+    window.hwm_reset = hwm != 0 && hwm <= window.baseline_rss + (1u << 20);
+  }
+  return window;
+}
+
+uint64_t PeakAddedBytes(const MemoryWindow& window) {
+  const uint64_t hwm = HighWaterRssBytes();
+  return hwm > window.baseline_rss ? hwm - window.baseline_rss : 0;
 }
 
 uint64_t DirectoryBytes(const std::string& dir) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <span>
 
+#include "bench_bandwidth.h"
 #include "emberdb/db.h"
 
 namespace emberdb::bench {
@@ -55,10 +56,6 @@ SweepPoint Sweep(const BenchConfig& config, int nprobe, const Matrix& queries,
   return p;
 }
 
-int64_t LabelOfId(const std::string& id) {
-  return id.size() > 1 && id[0] == 'v' ? std::stoll(id.substr(1)) : -1;
-}
-
 }  // namespace
 
 Status RunEngine(const BenchConfig& config, const Matrix& base, const Matrix& queries,
@@ -78,17 +75,13 @@ Status RunEngine(const BenchConfig& config, const Matrix& base, const Matrix& qu
   std::shared_ptr<Collection> coll;
   EMBERDB_RETURN_IF_ERROR(db->CreateCollection("bench", copt, &coll));
 
+  const bool with_bucket = !config.filter_cases.empty();
   double t = NowSeconds();
   std::vector<Document> docs;
   for (size_t start = 0; start < base.rows; start += config.batch) {
     const size_t end = std::min(base.rows, start + config.batch);
     docs.clear();
-    for (size_t i = start; i < end; ++i) {
-      docs.push_back(Document{"v" + std::to_string(i),
-                              "",
-                              {},
-                              std::vector<float>(base.row(i), base.row(i) + base.dim)});
-    }
+    for (size_t i = start; i < end; ++i) docs.push_back(DocumentOfRow(base, i, with_bucket));
     EMBERDB_RETURN_IF_ERROR(coll->Add(docs).WithContext("Add"));
   }
   report.build.ingest_s = NowSeconds() - t;
@@ -118,20 +111,23 @@ Status RunEngine(const BenchConfig& config, const Matrix& base, const Matrix& qu
     auto single = [&](size_t q, int64_t* labels) {
       Status s = coll->Query(std::span<const float>(queries.row(q), queries.dim), qo, &hits);
       if (!s.ok()) failure = s;
-      for (size_t j = 0; j < hits.size() && j < k; ++j) labels[j] = LabelOfId(hits[j].id);
+      for (size_t j = 0; j < hits.size() && j < k; ++j) labels[j] = RowOfDocumentId(hits[j].id);
     };
     auto batch = [&](int64_t* labels) {
       Status s = coll->QueryBatch(std::span<const float>(queries.data), qo, &batch_hits);
       if (!s.ok()) failure = s;
       for (size_t q = 0; q < batch_hits.size(); ++q) {
         for (size_t j = 0; j < batch_hits[q].size() && j < k; ++j) {
-          labels[q * k + j] = LabelOfId(batch_hits[q][j].id);
+          labels[q * k + j] = RowOfDocumentId(batch_hits[q][j].id);
         }
       }
     };
     report.sweep.push_back(Sweep(config, nprobe, queries, truth, single, batch));
     EMBERDB_RETURN_IF_ERROR(failure.WithContext("Query"));
   }
+  EMBERDB_RETURN_IF_ERROR(RunFilteredSweep(
+      *coll, queries, k, config.filter_nprobes.empty() ? config.nprobes : config.filter_nprobes,
+      config.filter_cases, &report.filtered));
   coll.reset();
   EMBERDB_RETURN_IF_ERROR(db->Close());
   db.reset();
@@ -270,6 +266,8 @@ Status RunFaiss(const BenchConfig& config, uint32_t nlist, const Matrix& base,
                     dist.data(), l);
     };
     report.sweep.push_back(Sweep(config, nprobe, queries, truth, single, batch));
+    report.sweep.back().scan_bytes = MeasureScanBytes(*index, queries, nprobe);
+    report.sweep.back().scan_bytes_exact = report.sweep.back().scan_bytes > 0;
   }
   report.build.peak_rss_bytes = PeakRssBytes();
   *out = std::move(report);

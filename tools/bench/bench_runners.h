@@ -9,6 +9,7 @@
 
 #include "ann/vector_index.h"
 #include "bench_data.h"
+#include "bench_filtered.h"
 #include "bench_measure.h"
 #include "emberdb/status.h"
 
@@ -25,6 +26,9 @@ struct BenchConfig {
   std::string db_dir;
   bool keep_db = false;
   ann::TrainOptions train;
+  // Engine only: filtered sweeps (empty: none, and documents carry no `bucket` metadata).
+  std::vector<FilterCase> filter_cases;
+  std::vector<int> filter_nprobes;  // empty: `nprobes`
 };
 
 struct BuildReport {
@@ -38,8 +42,11 @@ struct BuildReport {
   uint64_t trained_at = 0;  // engine: collection size at its last training
   uint64_t memory_bytes = 0;
   uint64_t disk_bytes = 0;
-  uint64_t rss_bytes = 0;  // resident after building
-  uint64_t peak_rss_bytes = 0;
+  uint64_t rss_bytes = 0;           // resident after building
+  uint64_t peak_rss_bytes = 0;      // the whole process's high-water mark (getrusage)
+  uint64_t baseline_rss_bytes = 0;  // resident before this system started
+  uint64_t peak_added_bytes = 0;    // this system's own peak: VmHWM - baseline
+  bool peak_is_own = false;         // VmHWM was reset before the run (else: includes earlier)
 };
 
 struct SweepPoint {
@@ -47,13 +54,18 @@ struct SweepPoint {
   double recall1 = 0, recall5 = 0, recall10 = 0;
   double p50_us = 0, p99_us = 0, mean_us = 0;
   double batch_qps = 0;
-  double single_cpu_us = 0;  // process CPU time per single query
-  double batch_cpu_us = 0;   // process CPU time per query in the batch
+  double single_cpu_us = 0;       // process CPU time per single query
+  double batch_cpu_us = 0;        // process CPU time per query in the batch
+  double scan_bytes = 0;          // vector bytes one query scans (see bench_bandwidth.h)
+  bool scan_bytes_exact = false;  // from the lists actually probed, else estimated
+  double single_gbps = 0;         // scan_bytes / mean single-query latency
+  double batch_gbps = 0;          // scan_bytes * batch QPS
 };
 
 struct SystemReport {
   BuildReport build;
   std::vector<SweepPoint> sweep;
+  std::vector<FilteredPoint> filtered;  // engine only
 };
 
 Status RunEngine(const BenchConfig& config, const Matrix& base, const Matrix& queries,
