@@ -173,6 +173,18 @@ void IvfIndex::ReleaseUnusedCapacity(std::vector<size_t>& lists) {
   }
 }
 
+size_t IvfIndex::ReleaseSpareCapacity(size_t cursor) {
+  auto* array = dynamic_cast<faiss::ArrayInvertedLists*>(index_->invlists);
+  if (array == nullptr) return 0;
+  constexpr size_t kListsPerCall = 64;
+  const size_t end = std::min<size_t>(cursor + kListsPerCall, spec_.nlist);
+  for (size_t l = cursor; l < end; ++l) {
+    array->codes[l].shrink_to_fit();
+    array->ids[l].shrink_to_fit();
+  }
+  return end < spec_.nlist ? end : 0;
+}
+
 size_t IvfIndex::CopyVectors(size_t max, std::vector<int64_t>* labels,
                              std::vector<float>* vectors) const {
   if (!holds_exact_vectors()) return 0;

@@ -40,6 +40,7 @@ class IvfIndex final : public VectorIndex {
   void Assign(size_t n, const float* vectors, int64_t* lists) const override;
   void AddAssigned(size_t n, const int64_t* labels, const float* vectors,
                    const int64_t* lists) override;
+  size_t ReleaseSpareCapacity(size_t cursor) override;  // 64 lists a call
   void Search(size_t nq, const float* queries, size_t k, const SearchParams& params,
               float* distances, int64_t* labels) const override;
 

@@ -103,6 +103,8 @@ class IndexManager {
                      uint64_t trained_at, uint64_t seq, bool* due_again);
   Status MoveIntoNewIndex(std::unique_ptr<ann::VectorIndex> ivf, uint64_t trained_at,
                           bool* due_again);
+  // Gives back the spare capacity of the serving index (see VectorIndex) and free pages.
+  void ReleaseSpareCapacity();
   Status ChooseDefaultNprobe(ann::VectorIndex* ivf, uint64_t expected);
   // Writes the snapshot file. With `lock` (held on mu_ by the caller), releases it once the
   // bytes are written, before the fsync: writers wait for the copy, not for the disk.
