@@ -103,6 +103,19 @@ Status BertEncoder::Open(const std::string& folder_path, int threads,
   return FromParts(std::move(folder), std::move(model), std::move(tokenizer), threads, out);
 }
 
+std::unique_ptr<BertEncoder::Scratch> BertEncoder::AcquireScratch() const {
+  std::lock_guard<std::mutex> lock(scratch_mu_);
+  if (scratch_pool_.empty()) return std::make_unique<Scratch>();
+  std::unique_ptr<Scratch> scratch = std::move(scratch_pool_.back());
+  scratch_pool_.pop_back();
+  return scratch;
+}
+
+void BertEncoder::ReleaseScratch(std::unique_ptr<Scratch> scratch) const {
+  std::lock_guard<std::mutex> lock(scratch_mu_);
+  scratch_pool_.push_back(std::move(scratch));
+}
+
 Status BertEncoder::EmbedIds(const std::vector<std::vector<int32_t>>& ids, std::vector<float>* out,
                              const std::vector<int>* prompt_lengths) const {
   const BertConfig& c = folder_.bert;
@@ -151,10 +164,11 @@ Status BertEncoder::EmbedIds(const std::vector<std::vector<int32_t>>& ids, std::
   const int pad = std::clamp(c.pad_token_id, 0, c.vocab_size - 1);
   std::atomic<size_t> next{0};
   auto worker = [&] {
-    BertWorkspace ws;
-    std::vector<int32_t> batch_ids;
-    std::vector<uint8_t> mask;
-    std::vector<float> hidden;
+    std::unique_ptr<Scratch> scratch = AcquireScratch();
+    BertWorkspace& ws = scratch->ws;
+    std::vector<int32_t>& batch_ids = scratch->batch_ids;
+    std::vector<uint8_t>& mask = scratch->mask;
+    ActivationBuffer& hidden = scratch->hidden;
     for (size_t b = next++; b < batches.size(); b = next++) {
       const Batch& batch = batches[b];
       const int rows = static_cast<int>(batch.end - batch.begin), L = batch.seq_len;
@@ -183,6 +197,7 @@ Status BertEncoder::EmbedIds(const std::vector<std::vector<int32_t>>& ids, std::
         }
       }
     }
+    ReleaseScratch(std::move(scratch));
   };
   // One thread budget: when OpenBLAS itself runs multi-threaded (the process setting; DB::Open
   // sets it to Options::threads), the GEMMs already use the cores and batches run one at a

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -64,7 +65,21 @@ class BertEncoder {
                     std::vector<uint32_t>* dropped_tokens) const;
 
  private:
+  // One worker's buffers. They are kept between calls (a pool, since EmbedIds may run on
+  // several threads at once): freshly allocated buffers of this size come back as new pages
+  // from the kernel, and zeroing them cost a few percent of every call.
+  struct Scratch {
+    BertWorkspace ws;
+    std::vector<int32_t> batch_ids;
+    std::vector<uint8_t> mask;
+    ActivationBuffer hidden;
+  };
+  std::unique_ptr<Scratch> AcquireScratch() const;
+  void ReleaseScratch(std::unique_ptr<Scratch> scratch) const;
+
   BertEncoder() = default;
+  mutable std::mutex scratch_mu_;
+  mutable std::vector<std::unique_ptr<Scratch>> scratch_pool_;
   ModelFolder folder_;
   std::unique_ptr<BertModel> model_;
   std::unique_ptr<WordPieceTokenizer> tokenizer_;

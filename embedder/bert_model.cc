@@ -1,10 +1,13 @@
 #include "embedder/bert_model.h"
 
 #include <cblas.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <nlohmann/json.hpp>
 
 #include "embedder/bert_kernels.h"
@@ -53,11 +56,30 @@ void Linear(const float* x, const float* w, int rows, int in, int out, float bet
               out);
 }
 
-void Grow(std::vector<float>* v, size_t n) {
-  if (v->size() < n) v->resize(n);
+// Buffers only grow; their old contents are dead, so growing does not copy them.
+void Grow(ActivationBuffer* v, size_t n) {
+  if (v->size() >= n) return;
+  v->clear();
+  v->resize(n);
 }
 
 }  // namespace
+
+void* AllocateHugePages(size_t bytes) {
+  constexpr size_t kHugePage = size_t{2} << 20;
+  if (bytes < 2 * kHugePage) {
+    void* p = std::malloc(bytes == 0 ? 1 : bytes);
+    if (p == nullptr) throw std::bad_alloc();
+    return p;
+  }
+  const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  void* p = std::aligned_alloc(kHugePage, rounded);
+  if (p == nullptr) throw std::bad_alloc();
+  madvise(p, rounded, MADV_HUGEPAGE);  // advice only: failure leaves ordinary pages
+  return p;
+}
+
+void FreeHugePages(void* p) { std::free(p); }
 
 Status ParseBertConfig(const std::string& json_text, const std::string& label, BertConfig* out) {
   nlohmann::json j = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
@@ -123,9 +145,16 @@ Status BertModel::Take(const std::string& name, std::vector<uint64_t> shape, con
     return Status::InvalidArgument(file_->label() + ": missing tensor '" + prefix_ + name + "'");
   }
   if (t->shape != shape) {
-    std::string want, got;
-    for (auto d : shape) want += (want.empty() ? "" : ",") + std::to_string(d);
-    for (auto d : t->shape) got += (got.empty() ? "" : ",") + std::to_string(d);
+    // Appended piecewise: `"," + std::to_string(d)` trips a GCC 12 -Wrestrict false positive.
+    auto join = [](const std::vector<uint64_t>& dims) {
+      std::string text;
+      for (auto d : dims) {
+        if (!text.empty()) text += ',';
+        text += std::to_string(d);
+      }
+      return text;
+    };
+    const std::string want = join(shape), got = join(t->shape);
     return Status::InvalidArgument(file_->label() + ": tensor '" + t->name + "' has shape [" + got +
                                    "], config.json implies [" + want + "]");
   }

@@ -195,6 +195,43 @@ TEST_CASE("bert: truncation_is_error turns an over-long text into InvalidArgumen
   CHECK(embedder->EmbedDocuments({short_text}, &out, nullptr).ok());
 }
 
+TEST_CASE("bert: buffers kept between calls carry nothing over from the previous call") {
+  // The encoder keeps each worker's buffers between calls; a large call, a small one and the
+  // large one again must give exactly what fresh encoders give.
+  const auto rows = ReadJsonl(ModelDir("tiny-bert-mean") + "/expected.jsonl");
+  const auto all_ids = IdsOf(rows);
+  std::vector<std::vector<int32_t>> few;
+  for (size_t i = 0; i < all_ids.size(); i += 9) few.push_back(all_ids[i]);
+  REQUIRE(few.size() >= 5);
+  for (int threads : {1, 2}) {
+    CAPTURE(threads);
+    std::vector<float> fresh_all, fresh_few;
+    REQUIRE(OpenEncoder("tiny-bert-mean", threads)->EmbedIds(all_ids, &fresh_all).ok());
+    REQUIRE(OpenEncoder("tiny-bert-mean", threads)->EmbedIds(few, &fresh_few).ok());
+    auto encoder = OpenEncoder("tiny-bert-mean", threads);
+    std::vector<float> first, small, again;
+    REQUIRE(encoder->EmbedIds(all_ids, &first).ok());
+    REQUIRE(encoder->EmbedIds(few, &small).ok());
+    REQUIRE(encoder->EmbedIds(all_ids, &again).ok());
+    CHECK(first == fresh_all);
+    CHECK(small == fresh_few);
+    CHECK(again == fresh_all);
+  }
+}
+
+TEST_CASE("bert: activation buffers are 2 MiB-aligned from 4 MiB up and hold their data") {
+  ActivationBuffer large(3 << 20);  // 12 MiB
+  CHECK(reinterpret_cast<uintptr_t>(large.data()) % (2 << 20) == 0);
+  for (size_t i = 0; i < large.size(); ++i) large[i] = static_cast<float>(i % 1000);
+  large.resize(large.size() + 12345, 7.0f);  // growing keeps the contents
+  bool intact = true;
+  for (size_t i = 0; i < (3u << 20); ++i) intact &= large[i] == static_cast<float>(i % 1000);
+  CHECK(intact);
+  CHECK(large.back() == 7.0f);
+  ActivationBuffer small(100, 1.5f);
+  CHECK(small[99] == 1.5f);
+}
+
 TEST_CASE("bert: identity and empty input") {
   std::unique_ptr<Embedder> a, b, c;
   REQUIRE(NewBertEmbedder(ModelDir("tiny-bert-mean"), EmbedderOptions{}, &a).ok());
