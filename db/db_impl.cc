@@ -1,8 +1,11 @@
 #include "db/db_impl.h"
 
 #include <cblas.h>
+#include <malloc.h>
 #include <omp.h>
 
+#include <algorithm>
+#include <mutex>
 #include <thread>
 
 #include "ann/vector_index.h"
@@ -26,6 +29,23 @@ int ApplyThreadBudget(int requested) {
   return n;
 }
 
+// See Options::malloc_mmap_threshold. Only ever lowers the threshold to the requested value
+// (mallopt also stops glibc from raising it on its own), so two databases opened with
+// different settings keep the smaller.
+void ApplyMallocThreshold(size_t bytes) {
+#ifdef __GLIBC__
+  static std::mutex mu;
+  static size_t applied = 0;
+  std::lock_guard lock(mu);
+  if (bytes == 0 || (applied != 0 && applied <= bytes)) return;
+  if (mallopt(M_MMAP_THRESHOLD, static_cast<int>(std::min<size_t>(bytes, 1u << 30))) == 1) {
+    applied = bytes;
+  }
+#else
+  (void)bytes;
+#endif
+}
+
 std::string IdentityString(const EmbedderIdentity& id) {
   return id.kind + (id.model.empty() ? "" : ":" + id.model) + " (dimension " +
          std::to_string(id.dimension) + ", fingerprint " + id.fingerprint + ")";
@@ -44,6 +64,7 @@ Status DB::Open(const std::string& path, const Options& options, std::unique_ptr
   EMBERDB_RETURN_IF_ERROR(storage::Store::Open(path, so, &store));
   Options effective = options;
   effective.threads = ApplyThreadBudget(options.threads);
+  ApplyMallocThreshold(options.malloc_mmap_threshold);
   if (effective.embedder.threads == 0) effective.embedder.threads = effective.threads;
   auto db = std::make_unique<DBImpl>(path, effective, std::move(store));
   EMBERDB_RETURN_IF_ERROR(db->LoadCatalog());
