@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -80,8 +81,11 @@ class CollectionImpl : public Collection {
   // Read path.
   Status MatchingLabels(const Filter& filter, const storage::ReadView* view,
                         std::vector<uint64_t>* labels) const;
+  // The labels an index plan yields (a superset of the filter's matches); a single range
+  // stops after `limit` labels and says so in *truncated.
   Status PlanLabels(const IndexPlan& plan, const storage::ReadView* view,
-                    std::vector<uint64_t>* labels) const;
+                    std::vector<uint64_t>* labels, size_t limit = SIZE_MAX,
+                    bool* truncated = nullptr) const;
   Status LookupLabels(const std::vector<std::string>& ids, const storage::ReadView* view,
                       std::vector<uint64_t>* labels) const;
   Status FetchDocs(const std::vector<uint64_t>& labels, uint32_t include,
@@ -91,10 +95,25 @@ class CollectionImpl : public Collection {
   // superset).
   Status KeepMatching(const Filter& filter, const std::vector<uint64_t>& candidates,
                       const storage::ReadView* view, std::vector<uint64_t>* labels) const;
-  // k nearest labels of nq queries (in index space) that pass the filter. With *verify set,
-  // the labels only pass the filter's index plan (a superset) and Resolve must check them.
-  Status Search(size_t nq, const float* queries, const QueryOptions& options, const Filter& filter,
-                std::vector<float>* distances, std::vector<int64_t>* labels, bool* verify) const;
+  // How a query's filter is applied, decided once per query call: no filter; exact search over
+  // its few matches; index search within a label set; or, for very broad filters, plain
+  // search for `widen` times more results. `verify`: the results only passed a superset
+  // (the filter's index plan) and Resolve must check their documents.
+  struct FilterResolution {
+    enum class Mode { kNone, kExact, kWithin, kPostFilter };
+    Mode mode = Mode::kNone;
+    std::vector<uint64_t> exact;
+    std::shared_ptr<ann::LabelFilter> within;
+    size_t widen = 1;
+    bool verify = false;
+  };
+  Status ResolveFilter(const Filter& filter, FilterResolution* out) const;
+  // The resolution for the filter's exact matches.
+  Status Matches(std::vector<uint64_t> allowed, FilterResolution* out) const;
+  // k nearest labels of nq queries (in index space) under the resolved filter.
+  Status Search(size_t nq, const float* queries, size_t k, int nprobe,
+                const FilterResolution& filter, std::vector<float>* distances,
+                std::vector<int64_t>* labels) const;
   // Exact search restricted to `labels`, for selective filters.
   Status ExactOver(const std::vector<uint64_t>& labels, size_t nq, const float* queries, size_t k,
                    std::vector<float>* distances, std::vector<int64_t>* out_labels) const;

@@ -4,6 +4,7 @@
 // metadata index when the filter allows it, else by scanning the documents). A small set is
 // searched exactly; a large one restricts the index search to it.
 #include <algorithm>
+#include <cmath>
 #include <unordered_set>
 
 #include "db/collection_impl.h"
@@ -17,15 +18,28 @@ using storage::Cf;
 
 // Filtered queries with at most this many matches are answered by exact search over them.
 constexpr size_t kExactFilterLimit = 4096;
+// A filter whose index range holds more labels than this is applied to search results instead
+// of being listed (see ResolveFilter).
+constexpr size_t kPostFilterCandidates = 32768;
 
+// The labels a filter admits, as a bitmap: labels are dense (assigned in insertion order, never
+// reused), so one bit per label up to the largest is small (1M labels: 125 KB), cheap to
+// build, and answers Contains in O(1) from FAISS's scan loops.
 class LabelSetFilter : public ann::LabelFilter {
  public:
-  explicit LabelSetFilter(const std::vector<uint64_t>& labels)
-      : set_(labels.begin(), labels.end()) {}
-  bool Contains(int64_t label) const override { return set_.count(static_cast<uint64_t>(label)); }
+  explicit LabelSetFilter(const std::vector<uint64_t>& labels) {
+    uint64_t max = 0;
+    for (uint64_t l : labels) max = std::max(max, l);
+    bits_.assign(labels.empty() ? 0 : max / 64 + 1, 0);
+    for (uint64_t l : labels) bits_[l / 64] |= uint64_t{1} << (l % 64);
+  }
+  bool Contains(int64_t label) const override {
+    const uint64_t l = static_cast<uint64_t>(label);
+    return label >= 0 && l / 64 < bits_.size() && (bits_[l / 64] >> (l % 64)) & 1;
+  }
 
  private:
-  std::unordered_set<uint64_t> set_;
+  std::vector<uint64_t> bits_;
 };
 
 uint64_t LabelOfIndexKey(std::string_view key) {
@@ -90,8 +104,10 @@ Status CollectionImpl::FetchDocs(const std::vector<uint64_t>& labels, uint32_t i
 }
 
 Status CollectionImpl::PlanLabels(const IndexPlan& plan, const storage::ReadView* view,
-                                  std::vector<uint64_t>* labels) const {
+                                  std::vector<uint64_t>* labels, size_t limit,
+                                  bool* truncated) const {
   labels->clear();
+  if (truncated != nullptr) *truncated = false;
   if (plan.kind == IndexPlan::Kind::kRange) {
     // Encoded values are self-delimiting and order-preserving, so [lo, hi] is one key range;
     // exclusive bounds are left to the exact filter that every candidate goes through.
@@ -118,6 +134,10 @@ Status CollectionImpl::PlanLabels(const IndexPlan& plan, const storage::ReadView
     }
     auto it = store_->NewIterator(Cf::kMetaIndex, prefix, view);
     for (it->Seek(begin); it->Valid() && it->key() < std::string_view(end); it->Next()) {
+      if (labels->size() == limit) {
+        if (truncated != nullptr) *truncated = true;
+        break;
+      }
       labels->push_back(LabelOfIndexKey(it->key()));
     }
     EMBERDB_RETURN_IF_ERROR(it->status());
@@ -291,36 +311,66 @@ Status CollectionImpl::ExactOver(const std::vector<uint64_t>& labels, size_t nq,
   return Status::OK();
 }
 
-Status CollectionImpl::Search(size_t nq, const float* queries, const QueryOptions& options,
-                              const Filter& filter, std::vector<float>* distances,
-                              std::vector<int64_t>* labels, bool* verify) const {
-  *verify = false;
-  if (filter.empty()) {
-    index_.Search(nq, queries, options.k, options.nprobe, nullptr, distances, labels);
-    return Status::OK();
-  }
+Status CollectionImpl::ResolveFilter(const Filter& filter, FilterResolution* out) const {
+  *out = FilterResolution();
+  if (filter.empty()) return Status::OK();
   std::vector<uint64_t> allowed;
   if (std::optional<IndexPlan> plan = filter.Plan()) {
     std::vector<uint64_t> candidates;
-    EMBERDB_RETURN_IF_ERROR(PlanLabels(*plan, nullptr, &candidates));
+    bool truncated = false;
+    const size_t limit = plan->kind == IndexPlan::Kind::kRange ? kPostFilterCandidates : SIZE_MAX;
+    EMBERDB_RETURN_IF_ERROR(PlanLabels(*plan, nullptr, &candidates, limit, &truncated));
+    if (truncated) {
+      // A very broad filter: even listing its labels costs more than a search (half of 1M
+      // documents: 300 ms). Search as if unfiltered, for enough more results that about k
+      // pass (the filter keeps at least limit / count of the documents), and check those.
+      const double share = double(limit) / double(std::max<uint64_t>(count_.load(), limit));
+      out->mode = FilterResolution::Mode::kPostFilter;
+      out->widen = static_cast<size_t>(std::clamp(std::ceil(2.0 / share), 2.0, 64.0));
+      out->verify = true;
+      return Status::OK();
+    }
     if (candidates.size() > kExactFilterLimit) {
-      // A broad filter: checking every candidate's document would cost more than the search
-      // (a fetch per candidate: 50 ms for 25,000). Search within the plan's superset instead
-      // and let Resolve check the few documents that come back.
-      LabelSetFilter set(candidates);
-      index_.Search(nq, queries, options.k, options.nprobe, &set, distances, labels);
-      *verify = true;
+      // Broad: checking every candidate's document would cost more than the search. Search
+      // within the plan's labels and let Resolve check the few documents that come back.
+      out->mode = FilterResolution::Mode::kWithin;
+      out->verify = true;
+      out->within = std::make_shared<LabelSetFilter>(candidates);
       return Status::OK();
     }
     EMBERDB_RETURN_IF_ERROR(KeepMatching(filter, candidates, nullptr, &allowed));
   } else {
     EMBERDB_RETURN_IF_ERROR(MatchingLabels(filter, nullptr, &allowed));
   }
+  return Matches(std::move(allowed), out);
+}
+
+Status CollectionImpl::Matches(std::vector<uint64_t> allowed, FilterResolution* out) const {
+  out->verify = false;
   if (allowed.size() <= kExactFilterLimit) {
-    return ExactOver(allowed, nq, queries, options.k, distances, labels);
+    out->mode = FilterResolution::Mode::kExact;
+    out->exact = std::move(allowed);
+  } else {
+    out->mode = FilterResolution::Mode::kWithin;
+    out->within = std::make_shared<LabelSetFilter>(allowed);
   }
-  LabelSetFilter set(allowed);
-  index_.Search(nq, queries, options.k, options.nprobe, &set, distances, labels);
+  return Status::OK();
+}
+
+Status CollectionImpl::Search(size_t nq, const float* queries, size_t k, int nprobe,
+                              const FilterResolution& filter, std::vector<float>* distances,
+                              std::vector<int64_t>* labels) const {
+  switch (filter.mode) {
+    case FilterResolution::Mode::kNone:
+    case FilterResolution::Mode::kPostFilter:
+      index_.Search(nq, queries, k, nprobe, nullptr, distances, labels);
+      return Status::OK();
+    case FilterResolution::Mode::kExact:
+      return ExactOver(filter.exact, nq, queries, k, distances, labels);
+    case FilterResolution::Mode::kWithin:
+      index_.Search(nq, queries, k, nprobe, filter.within.get(), distances, labels);
+      return Status::OK();
+  }
   return Status::OK();
 }
 
@@ -393,50 +443,54 @@ Status CollectionImpl::QueryBatch(std::span<const float> queries, const QueryOpt
         ValidateQueryVector(q.data() + i * dim, dim, dim, record_.options.metric));
     ToIndexSpace(record_.options.metric, q.data() + i * dim, dim);
   }
-  // All queries in one index call (FAISS batches them), then each result list is fetched.
+  // The filter is resolved once; then all queries go in one index call (FAISS batches them),
+  // and each result list is fetched.
+  FilterResolution resolved;
+  EMBERDB_RETURN_IF_ERROR(ResolveFilter(*filter, &resolved));
+  const Filter* check = resolved.verify ? filter.get() : nullptr;
+  const size_t k0 = resolved.mode == FilterResolution::Mode::kPostFilter
+                        ? std::min(k * resolved.widen, k + 1024)
+                        : k;
   std::vector<float> distances;
   std::vector<int64_t> labels;
-  bool verify = false;
-  EMBERDB_RETURN_IF_ERROR(Search(nq, q.data(), options, *filter, &distances, &labels, &verify));
-  const Filter* check = verify ? filter.get() : nullptr;
+  EMBERDB_RETURN_IF_ERROR(Search(nq, q.data(), k0, options.nprobe, resolved, &distances, &labels));
   out->assign(nq, {});
   for (size_t i = 0; i < nq; ++i) {
+    std::vector<Hit>& hits = (*out)[i];
     bool complete = false;
-    EMBERDB_RETURN_IF_ERROR(Resolve(distances.data() + i * k, labels.data() + i * k, k,
-                                    options.include, check, &(*out)[i], &complete));
-    // A document deleted between the search and the fetch leaves a hole (storage commits
-    // a delete before the index applies it), and so does one that passed only a broad
-    // filter's index plan: search again for more, skipping those, until k are found. The index
-    // catches up within microseconds, but a writer descheduled in between could outlast a plain
-    // retry.
-    QueryOptions wider = options;
-    for (int attempt = 0; !complete && attempt < 8; ++attempt) {
-      wider.k = std::min<size_t>(wider.k * 2, k + 1024);
-      std::vector<float> d;
-      std::vector<int64_t> l;
-      EMBERDB_RETURN_IF_ERROR(Search(1, q.data() + i * dim, wider, *filter, &d, &l, &verify));
-      EMBERDB_RETURN_IF_ERROR(Resolve(d.data(), l.data(), wider.k, options.include,
-                                      verify ? filter.get() : nullptr, &(*out)[i], &complete));
+    size_t kk = k0;
+    const float* d = distances.data() + i * k0;
+    const int64_t* l = labels.data() + i * k0;
+    std::vector<float> more_d;
+    std::vector<int64_t> more_l;
+    // A document deleted between the search and the fetch leaves a hole (storage commits a
+    // delete before the index applies it), and so does one that passed only a broad filter's
+    // plan: search again for more, skipping those, until k are found. The index catches up
+    // within microseconds, but a writer descheduled in between could outlast a plain retry.
+    for (int attempt = 0;; ++attempt) {
+      EMBERDB_RETURN_IF_ERROR(Resolve(d, l, kk, options.include, check, &hits, &complete));
       const size_t found =
-          static_cast<size_t>(std::count_if(l.begin(), l.end(), [](int64_t x) { return x >= 0; }));
+          static_cast<size_t>(std::count_if(l, l + kk, [](int64_t x) { return x >= 0; }));
       // Enough live documents, or every one the index has: done.
-      if ((*out)[i].size() >= k || found < wider.k) complete = true;
-      if ((*out)[i].size() > k) (*out)[i].resize(k);
+      if (hits.size() >= k || found < kk) complete = true;
+      if (hits.size() > k) hits.resize(k);
+      if (complete || attempt == 8 || kk >= k + 1024) break;
+      kk = std::min<size_t>(kk * 2, k + 1024);
+      EMBERDB_RETURN_IF_ERROR(
+          Search(1, q.data() + i * dim, kk, options.nprobe, resolved, &more_d, &more_l));
+      d = more_d.data();
+      l = more_l.data();
     }
-    if (!complete && verify) {
-      // The plan's superset was far larger than the filter's matches: answer exactly.
+    if (!complete && resolved.verify) {
+      // Too few of the candidates passed: answer from the filter's exact matches.
+      FilterResolution exact;
       std::vector<uint64_t> allowed;
       EMBERDB_RETURN_IF_ERROR(MatchingLabels(*filter, nullptr, &allowed));
-      std::vector<float> d;
-      std::vector<int64_t> l;
-      if (allowed.size() <= kExactFilterLimit) {
-        EMBERDB_RETURN_IF_ERROR(ExactOver(allowed, 1, q.data() + i * dim, k, &d, &l));
-      } else {
-        LabelSetFilter set(allowed);
-        index_.Search(1, q.data() + i * dim, k, options.nprobe, &set, &d, &l);
-      }
+      EMBERDB_RETURN_IF_ERROR(Matches(std::move(allowed), &exact));
       EMBERDB_RETURN_IF_ERROR(
-          Resolve(d.data(), l.data(), k, options.include, nullptr, &(*out)[i], &complete));
+          Search(1, q.data() + i * dim, k, options.nprobe, exact, &more_d, &more_l));
+      EMBERDB_RETURN_IF_ERROR(
+          Resolve(more_d.data(), more_l.data(), k, options.include, nullptr, &hits, &complete));
     }
   }
   return Status::OK();

@@ -412,18 +412,19 @@ TEST_CASE("a retrain moves the vectors while deletes, updates and queries go on"
   }
 }
 
-TEST_CASE("a broad filter is checked on the hits, and falls back to exact when few pass") {
-  // bucket >= 10 keeps 90% of 6,000 documents: far more candidates than are worth fetching,
-  // so the search runs within the index plan's labels and the documents of the hits are
-  // checked. Adding a where_document clause the plan cannot see leaves 12 true matches among
-  // 5,400 candidates, which the widening cannot reach: the exact fallback must find them all.
+TEST_CASE("broad filters are applied to the hits, and fall back to exact when few pass") {
+  // 40,000 documents. bucket < 50 keeps 20,000: searched within the plan's labels, hits
+  // checked. bucket >= 10 keeps 36,000, more than are worth listing: searched unfiltered for
+  // more results, hits checked. Adding a where_document clause the plan cannot see leaves 80
+  // true matches, which the widening cannot reach: the exact fallback must find them all.
+  constexpr size_t kN = 40000;
   TempDir dir("ivf-broad");
-  auto vecs = ClusteredVectors(6000, kDim, 20, 4);
+  auto vecs = ClusteredVectors(kN, kDim, 20, 4);
   auto db = OpenDb(dir.path());
   auto c = IvfCollection(db.get(), "docs", 1000);
-  for (size_t b = 0; b < 6000; b += 500) {
+  for (size_t b = 0; b < kN; b += 2000) {
     std::vector<Document> docs;
-    for (size_t i = b; i < b + 500; ++i) {
+    for (size_t i = b; i < b + 2000; ++i) {
       docs.push_back({"v" + std::to_string(i),
                       i % 500 == 57 ? "special doc" : "doc",
                       {{"bucket", int64_t(i % 100)}},
@@ -432,32 +433,40 @@ TEST_CASE("a broad filter is checked on the hits, and falls back to exact when f
     REQUIRE(c->Add(docs).ok());
   }
   REQUIRE(c->WaitForIndex().ok());
-  for (size_t q = 0; q < 20; ++q) {
-    const auto& query = vecs[q * 131];
-    QueryOptions broad{.k = 10, .where = R"({"bucket": {"$gte": 10}})", .nprobe = 100000};
-    std::vector<Hit> hits;
-    REQUIRE(c->Query(query, broad, &hits).ok());
-    REQUIRE(hits.size() == 10);
-    // Exhaustive nprobe: exactly the brute-force top 10 among bucket >= 10.
-    std::vector<std::pair<float, size_t>> exact;
-    for (size_t i = 0; i < 6000; ++i) {
-      if (i % 100 < 10) continue;
-      float dot = 0;
-      for (size_t d = 0; d < kDim; ++d) dot += query[d] * vecs[i][d];
-      exact.push_back({-dot, i});
-    }
-    std::partial_sort(exact.begin(), exact.begin() + 10, exact.end());
-    for (size_t r = 0; r < 10; ++r) CHECK(hits[r].id == "v" + std::to_string(exact[r].second));
+  struct Case {
+    const char* where;
+    bool (*keeps)(size_t bucket);
+  };
+  const Case cases[] = {{R"({"bucket": {"$lt": 50}})", [](size_t b) { return b < 50; }},
+                        {R"({"bucket": {"$gte": 10}})", [](size_t b) { return b >= 10; }}};
+  for (const Case& filter : cases) {
+    for (size_t q = 0; q < 10; ++q) {
+      const auto& query = vecs[q * 131];
+      QueryOptions broad{.k = 10, .where = filter.where, .nprobe = 100000};
+      std::vector<Hit> hits;
+      REQUIRE(c->Query(query, broad, &hits).ok());
+      REQUIRE(hits.size() == 10);
+      // Exhaustive nprobe: exactly the brute-force top 10 among the documents kept.
+      std::vector<std::pair<float, size_t>> exact;
+      for (size_t i = 0; i < kN; ++i) {
+        if (!filter.keeps(i % 100)) continue;
+        float dot = 0;
+        for (size_t d = 0; d < kDim; ++d) dot += query[d] * vecs[i][d];
+        exact.push_back({-dot, i});
+      }
+      std::partial_sort(exact.begin(), exact.begin() + 10, exact.end());
+      for (size_t r = 0; r < 10; ++r) CHECK(hits[r].id == "v" + std::to_string(exact[r].second));
 
-    QueryOptions rare = broad;
-    rare.k = 20;
-    rare.where_document = R"({"$contains": "special"})";
-    REQUIRE(c->Query(query, rare, &hits).ok());
-    REQUIRE(hits.size() == 12);  // every match, though k is larger
-    for (const Hit& h : hits) {
-      const size_t i = std::stoul(h.id.substr(1));
-      CHECK(i % 500 == 57);
-      CHECK(i % 100 >= 10);
+      QueryOptions rare = broad;
+      rare.k = 100;
+      rare.where_document = R"({"$contains": "special"})";
+      REQUIRE(c->Query(query, rare, &hits).ok());
+      // Every match (all in bucket 57), though k is larger; none when the filter drops 57.
+      CHECK(hits.size() == (filter.keeps(57) ? 80u : 0u));
+      for (const Hit& h : hits) {
+        const size_t i = std::stoul(h.id.substr(1));
+        CHECK(i % 500 == 57);
+      }
     }
   }
 }
