@@ -467,6 +467,26 @@ Status CollectionImpl::QueryBatch(std::span<const float> queries, const QueryOpt
     // delete before the index applies it), and so does one that passed only a broad filter's
     // plan: search again for more, skipping those, until k are found. The index catches up
     // within microseconds, but a writer descheduled in between could outlast a plain retry.
+    int nprobe = options.nprobe;
+    if (resolved.mode == FilterResolution::Mode::kPostFilter) {
+      // The filter keeps a share p of what the probed lists hold. As with any filter, the
+      // top k that pass are only as good as unfiltered ones if the probe reaches about 1/p
+      // times as many lists (ann/ does the same for label sets): measure p on these
+      // results, then search again that much wider.
+      EMBERDB_RETURN_IF_ERROR(Resolve(d, l, kk, options.include, check, &hits, &complete));
+      const size_t valid =
+          static_cast<size_t>(std::count_if(l, l + kk, [](int64_t x) { return x >= 0; }));
+      const double share = valid == kk ? double(std::max<size_t>(hits.size(), 1)) / valid : 1.0;
+      const int base = nprobe > 0 ? nprobe : index_.default_nprobe();
+      if (share < 0.5 && base > 0) {
+        nprobe = static_cast<int>(std::min(std::ceil(base / share), 1e6));
+        kk = std::min<size_t>(static_cast<size_t>(std::ceil(2.0 * k / share)), k + 1024);
+        EMBERDB_RETURN_IF_ERROR(
+            Search(1, q.data() + i * dim, kk, nprobe, resolved, &more_d, &more_l));
+        d = more_d.data();
+        l = more_l.data();
+      }
+    }
     for (int attempt = 0;; ++attempt) {
       EMBERDB_RETURN_IF_ERROR(Resolve(d, l, kk, options.include, check, &hits, &complete));
       const size_t found =
@@ -477,7 +497,7 @@ Status CollectionImpl::QueryBatch(std::span<const float> queries, const QueryOpt
       if (complete || attempt == 8 || kk >= k + 1024) break;
       kk = std::min<size_t>(kk * 2, k + 1024);
       EMBERDB_RETURN_IF_ERROR(
-          Search(1, q.data() + i * dim, kk, options.nprobe, resolved, &more_d, &more_l));
+          Search(1, q.data() + i * dim, kk, nprobe, resolved, &more_d, &more_l));
       d = more_d.data();
       l = more_l.data();
     }

@@ -186,6 +186,11 @@ void IndexManager::Search(size_t nq, const float* queries, size_t k, int nprobe,
   index_->Search(nq, queries, k, params, distances->data(), labels->data());
 }
 
+int IndexManager::default_nprobe() const {
+  std::shared_lock lock(mu_);
+  return index_->default_nprobe();
+}
+
 bool IndexManager::exact() const {
   std::shared_lock lock(mu_);
   return trained_at_ == 0;

@@ -66,6 +66,8 @@ class IndexManager {
   void Search(size_t nq, const float* queries, size_t k, int nprobe, const ann::LabelFilter* filter,
               std::vector<float>* distances, std::vector<int64_t>* labels) const;
 
+  // The nprobe a search with nprobe 0 uses (0 while exact).
+  int default_nprobe() const;
   void FillStats(CollectionStats* stats) const;
   // Waits until no training runs.
   void Wait();
