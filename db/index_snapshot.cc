@@ -208,22 +208,24 @@ Status IndexManager::CatchUp(ann::VectorIndex* index, uint64_t from_seq, uint64_
   *last_seq = from_seq;
   auto it = env_.store->NewIterator(Cf::kChanges, storage::CollectionPrefix(cid_));
   it->Seek(storage::ChangeKey(cid_, from_seq + 1));
+  // Adds are applied in chunks: a bulk load replayed after a long training can hold millions
+  // of them, and their vectors must not all be in memory at once.
+  constexpr size_t kChunk = 4096;
   std::vector<int64_t> adds;
+  std::vector<int64_t> present;
+  std::vector<float> vectors;
   auto flush_adds = [&]() -> Status {
     if (adds.empty()) return Status::OK();
-    std::vector<float> vectors(adds.size() * dim);
-    std::vector<int64_t> present;
-    std::vector<float> present_vectors;
+    present.clear();
+    vectors.resize(adds.size() * dim);
     // Fetch one by one so that a vector deleted later (its removal is replayed next) is skipped.
-    for (size_t i = 0; i < adds.size(); ++i) {
+    for (int64_t label : adds) {
       bool found = false;
-      EMBERDB_RETURN_IF_ERROR(FetchVectors(1, &adds[i], vectors.data() + i * dim, &found));
-      if (!found) continue;
-      present.push_back(adds[i]);
-      present_vectors.insert(present_vectors.end(), vectors.begin() + i * dim,
-                             vectors.begin() + (i + 1) * dim);
+      EMBERDB_RETURN_IF_ERROR(
+          FetchVectors(1, &label, vectors.data() + present.size() * dim, &found));
+      if (found) present.push_back(label);
     }
-    if (!present.empty()) index->Add(present.size(), present.data(), present_vectors.data());
+    if (!present.empty()) index->Add(present.size(), present.data(), vectors.data());
     adds.clear();
     return Status::OK();
   };
@@ -234,6 +236,7 @@ Status IndexManager::CatchUp(ann::VectorIndex* index, uint64_t from_seq, uint64_
     const int64_t label = static_cast<int64_t>(storage::ReadU64BE(v.data() + 1));
     if (v[0] == kChangeAdd) {
       adds.push_back(label);
+      if (adds.size() == kChunk) EMBERDB_RETURN_IF_ERROR(flush_adds());
     } else if (v[0] == kChangeRemove) {
       EMBERDB_RETURN_IF_ERROR(flush_adds());
       index->Remove(1, &label);
