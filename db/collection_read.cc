@@ -5,7 +5,6 @@
 // searched exactly; a large one restricts the index search to it.
 #include <algorithm>
 #include <cmath>
-#include <unordered_set>
 
 #include "db/collection_impl.h"
 #include "db/validation.h"
@@ -468,29 +467,31 @@ Status CollectionImpl::QueryBatch(std::span<const float> queries, const QueryOpt
     // plan: search again for more, skipping those, until k are found. The index catches up
     // within microseconds, but a writer descheduled in between could outlast a plain retry.
     int nprobe = options.nprobe;
-    if (resolved.mode == FilterResolution::Mode::kPostFilter) {
-      // The filter keeps a share p of what the probed lists hold. As with any filter, the
-      // top k that pass are only as good as unfiltered ones if the probe reaches about 1/p
-      // times as many lists (ann/ does the same for label sets): measure p on these
-      // results, then search again that much wider.
-      EMBERDB_RETURN_IF_ERROR(Resolve(d, l, kk, options.include, check, &hits, &complete));
-      const size_t valid =
-          static_cast<size_t>(std::count_if(l, l + kk, [](int64_t x) { return x >= 0; }));
-      const double share = valid == kk ? double(std::max<size_t>(hits.size(), 1)) / valid : 1.0;
-      const int base = nprobe > 0 ? nprobe : index_.default_nprobe();
-      if (share < 0.5 && base > 0) {
-        nprobe = static_cast<int>(std::min(std::ceil(base / share), 1e6));
-        kk = std::min<size_t>(static_cast<size_t>(std::ceil(2.0 * k / share)), k + 1024);
-        EMBERDB_RETURN_IF_ERROR(
-            Search(1, q.data() + i * dim, kk, nprobe, resolved, &more_d, &more_l));
-        d = more_d.data();
-        l = more_l.data();
-      }
-    }
+    // Post-filtered results still owe the widening below (once, on the first results).
+    bool share_measured = resolved.mode != FilterResolution::Mode::kPostFilter;
     for (int attempt = 0;; ++attempt) {
       EMBERDB_RETURN_IF_ERROR(Resolve(d, l, kk, options.include, check, &hits, &complete));
       const size_t found =
           static_cast<size_t>(std::count_if(l, l + kk, [](int64_t x) { return x >= 0; }));
+      if (!share_measured) {
+        // The filter keeps a share p of what the probed lists hold. As with any filter, the
+        // top k that pass are only as good as unfiltered ones if the probe reaches about 1/p
+        // times as many lists (ann/ does the same for label sets): measure p on these
+        // results, then search again that much wider.
+        share_measured = true;
+        const double share =
+            found == kk ? double(std::max<size_t>(hits.size(), 1)) / double(found) : 1.0;
+        const int base = nprobe > 0 ? nprobe : index_.default_nprobe();
+        if (share < 0.5 && base > 0) {
+          nprobe = static_cast<int>(std::min(std::ceil(base / share), 1e6));
+          kk = std::min<size_t>(static_cast<size_t>(std::ceil(2.0 * k / share)), k + 1024);
+          EMBERDB_RETURN_IF_ERROR(
+              Search(1, q.data() + i * dim, kk, nprobe, resolved, &more_d, &more_l));
+          d = more_d.data();
+          l = more_l.data();
+          continue;
+        }
+      }
       // Enough live documents, or every one the index has: done.
       if (hits.size() >= k || found < kk) complete = true;
       if (hits.size() > k) hits.resize(k);

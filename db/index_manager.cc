@@ -191,11 +191,6 @@ int IndexManager::default_nprobe() const {
   return index_->default_nprobe();
 }
 
-bool IndexManager::exact() const {
-  std::shared_lock lock(mu_);
-  return trained_at_ == 0;
-}
-
 void IndexManager::FillStats(CollectionStats* stats) const {
   {
     std::shared_lock lock(mu_);

@@ -79,7 +79,6 @@ class IndexManager {
   void RemoveSnapshot();
 
   ann::Metric ann_metric() const { return ann_metric_; }
-  bool exact() const;
 
  private:
   Status LoadSnapshot(uint64_t current_seq, std::unique_ptr<ann::VectorIndex>* out,

@@ -234,8 +234,10 @@ Status IndexManager::MoveIntoNewIndex(std::unique_ptr<ann::VectorIndex> ivf, uin
   {
     std::unique_lock lock(mu_);
     // Until nprobe is measured, scan the same share of the collection as before.
-    if (trained_at_ > 0 && index_->Stats().nlist > 0) {
-      const double share = double(index_->default_nprobe()) / index_->Stats().nlist;
+    // (Stats() walks every list for the imbalance: read it once.)
+    const uint32_t old_nlist = trained_at_ > 0 ? index_->Stats().nlist : 0;
+    if (old_nlist > 0) {
+      const double share = double(index_->default_nprobe()) / old_nlist;
       ivf->set_default_nprobe(static_cast<int>(std::ceil(share * ivf->Stats().nlist)));
     }
     auto migrating = std::make_unique<ann::MigratingIndex>(std::move(index_), std::move(ivf));
