@@ -36,6 +36,9 @@ using FaissId = faiss::Index::idx_t;
 // (faiss::distance_compute_blas_threshold); we use ours.
 constexpr size_t kBlasMinQueries = 20;
 
+// Below this many lists the float centroids are small enough to scan whole.
+constexpr uint32_t kSketchMinLists = 64;
+
 // Filters by label: IVF lists store labels as FAISS ids, so no translation is needed.
 class LabelFilterSelector final : public faiss::IDSelector {
  public:
@@ -52,6 +55,11 @@ IvfIndex::IvfIndex(const IndexSpec& spec, Metric metric, std::unique_ptr<faiss::
                    int default_nprobe)
     : spec_(spec), metric_(metric), index_(std::move(index)), default_nprobe_(default_nprobe) {
   set_default_nprobe(default_nprobe);
+  const auto* flat = dynamic_cast<const faiss::IndexFlat*>(index_->quantizer);
+  if (flat != nullptr && spec_.nlist >= kSketchMinLists &&
+      flat->ntotal == static_cast<FaissId>(spec_.nlist)) {
+    sketch_ = std::make_unique<CentroidSketch>(metric_, dimension(), spec_.nlist, flat->get_xb());
+  }
 }
 
 int IvfIndex::DefaultNprobeFor(uint32_t nlist) {
@@ -215,8 +223,12 @@ void IvfIndex::CoarseAssign(size_t nq, const float* queries, int nprobe, float* 
   const size_t dim = dimension();
   for (size_t q = 0; q < nq; ++q) {
     TopK top(static_cast<size_t>(nprobe));
-    ScanInto(metric_, queries + q * dim, flat->get_xb(), nullptr, 0, spec_.nlist, dim, nullptr,
-             &top);
+    if (sketch_ != nullptr) {
+      sketch_->Nearest(queries + q * dim, flat->get_xb(), &top, static_cast<size_t>(nprobe));
+    } else {
+      ScanInto(metric_, queries + q * dim, flat->get_xb(), nullptr, 0, spec_.nlist, dim, nullptr,
+               &top);
+    }
     float* dis = centroid_dis + q * nprobe;
     FaissId* ids = lists + q * nprobe;
     top.Extract(dis, ids);
@@ -409,6 +421,7 @@ IndexStats IvfIndex::Stats() const {
   // for PQ, the precomputed distance tables.
   uint64_t bytes = size() * (index_->code_size + sizeof(FaissId));
   bytes += uint64_t{spec_.nlist} * dimension() * sizeof(float);
+  if (sketch_ != nullptr) bytes += sketch_->memory_bytes();
   bytes += size() * 40 + index_->direct_map.hashtable.bucket_count() * sizeof(void*);
   if (const auto* pq = dynamic_cast<const faiss::IndexIVFPQ*>(index_.get())) {
     bytes += pq->precomputed_table.size() * sizeof(float) + pq->pq.centroids.size() * sizeof(float);

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ann/centroid_sketch.h"
 #include "ann/index_snapshot.h"
 #include "ann/vector_index.h"
 
@@ -83,6 +84,8 @@ class IvfIndex final : public VectorIndex {
   Metric metric_;
   std::unique_ptr<faiss::IndexIVF> index_;
   int default_nprobe_;
+  // Ranks the centroids for single queries (centroid_sketch.h); null when nlist is small.
+  std::unique_ptr<CentroidSketch> sketch_;
 };
 
 }  // namespace emberdb::ann

@@ -23,13 +23,16 @@ uint64_t CodeBytes(const std::string& kind, uint32_t dim) {
 }
 
 double EstimateScanBytes(const std::string& kind, uint64_t n, uint32_t dim, int nprobe,
-                         size_t refine_k) {
+                         size_t refine_k, bool sketched_centroids) {
   ann::IndexSpec spec;
   if (!ann::IndexSpec::Parse(kind, &spec).ok()) return 0;
   const double vector_bytes = 4.0 * dim;
   if (spec.kind == ann::IndexSpec::Kind::kFlat || spec.nlist == 0) return n * vector_bytes;
   const double lists = std::clamp<double>(nprobe, 1, spec.nlist);
-  double bytes = spec.nlist * vector_bytes + lists / spec.nlist * n * CodeBytes(kind, dim);
+  const double centroids = sketched_centroids && spec.nlist >= 64
+                               ? spec.nlist * static_cast<double>(dim) + lists * vector_bytes
+                               : spec.nlist * vector_bytes;
+  double bytes = centroids + lists / spec.nlist * n * CodeBytes(kind, dim);
   if (spec.compressed()) bytes += refine_k * vector_bytes;
   return bytes;
 }

@@ -20,11 +20,13 @@ namespace emberdb::bench {
 uint64_t CodeBytes(const std::string& kind, uint32_t dim);
 
 // Estimated bytes one query scans, from list sizes on average: the coarse quantizer's
-// centroids (nlist * dim * 4) plus nprobe / nlist of the n codes; exact ("Flat") kinds scan all
-// n vectors. `refine_k` > 0 adds the exact float vectors of refine_k candidates re-ranked by
+// centroids plus nprobe / nlist of the n codes; exact ("Flat") kinds scan all n vectors. The
+// centroids are nlist * dim * 4 bytes of floats, or with `sketched_centroids` (ann/'s
+// CentroidSketch, nlist >= 64) nlist * dim bytes plus the float rows of about nprobe centroids
+// re-scored. `refine_k` > 0 adds the exact float vectors of refine_k candidates re-ranked by
 // compressed kinds. 0 when `kind` does not parse.
 double EstimateScanBytes(const std::string& kind, uint64_t n, uint32_t dim, int nprobe,
-                         size_t refine_k);
+                         size_t refine_k, bool sketched_centroids);
 
 // Exact mean bytes a query of `queries` scans in `index` at `nprobe`: its centroids plus the
 // codes of the lists it actually probes (real list sizes; probed lists are often larger than

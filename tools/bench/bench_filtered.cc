@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <iterator>
 #include <span>
+#include <string>
 
 #include "ann/vector_index.h"
 
@@ -31,9 +34,29 @@ int64_t RowOfDocumentId(const std::string& id) {
   return ec == std::errc() && ptr == id.data() + id.size() ? row : -1;
 }
 
-Document DocumentOfRow(const Matrix& base, size_t row, bool with_bucket) {
-  Document doc{
-      DocumentIdOfRow(row), "", {}, std::vector<float>(base.row(row), base.row(row) + base.dim)};
+std::string ArticleText(size_t row, size_t bytes) {
+  static constexpr const char* kWords[] = {
+      "account", "password", "reset", "billing",  "invoice", "refund", "the",   "your",
+      "to",      "and",      "click", "settings", "email",   "verify", "order", "shipping",
+      "a",       "of",       "when",  "update",   "payment", "card",   "in",    "support",
+      "team",    "if",       "you",   "cannot",   "sign",    "device", "app",   "export"};
+  std::string text = "Article " + std::to_string(row) + ".";
+  uint64_t state = row * 0x9E3779B97F4A7C15ull + 1;
+  while (text.size() < bytes) {
+    state ^= state >> 33;
+    state *= 0xff51afd7ed558ccdull;
+    state ^= state >> 29;
+    text += ' ';
+    text += kWords[state % std::size(kWords)];
+  }
+  return text;
+}
+
+Document DocumentOfRow(const Matrix& base, size_t row, bool with_bucket, size_t text_bytes) {
+  Document doc{DocumentIdOfRow(row),
+               text_bytes > 0 ? ArticleText(row, text_bytes) : "",
+               {},
+               std::vector<float>(base.row(row), base.row(row) + base.dim)};
   if (with_bucket) doc.metadata["bucket"] = BucketOfRow(row);
   return doc;
 }
@@ -122,7 +145,7 @@ Status RunFilteredSweep(const Collection& collection, const Matrix& queries, siz
   for (const FilterCase& c : cases) {
     QueryOptions qo;
     qo.k = k;
-    qo.include = kIncludeNone;
+    qo.include = kIncludeDefault;  // text and metadata, as a RAG caller asks
     qo.where = WhereOfCase(c);
     const size_t expected = std::min(k, c.matches);
     for (int nprobe : nprobes) {

@@ -26,8 +26,9 @@ int64_t BucketOfRow(size_t row);
 // The engine's document id of base row `row` ("v<row>"), and back (-1 for another id).
 std::string DocumentIdOfRow(size_t row);
 int64_t RowOfDocumentId(const std::string& id);
-// Row `row` of `base` as an engine document; with its bucket when `with_bucket`.
-Document DocumentOfRow(const Matrix& base, size_t row, bool with_bucket);
+// Row `row` of `base` as an engine document: about `text_bytes` of article-like text (words
+// drawn per row, so rows differ and compress like prose), and its bucket when `with_bucket`.
+Document DocumentOfRow(const Matrix& base, size_t row, bool with_bucket, size_t text_bytes);
 
 // Parses "50%,10%,0.01%" (percentages) or "0.5,0.1" (fractions), each in (0, 1]; "none" or ""
 // gives an empty list.

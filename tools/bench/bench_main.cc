@@ -65,6 +65,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", config.threads, "thread budget (0: all cores)");
   app.add_option("--train-threshold", config.train_threshold, "engine's train threshold");
   app.add_option("--batch", config.batch, "documents per Add call");
+  app.add_option("--text-bytes", config.text_bytes,
+                 "engine: text per document, fetched with every result (0: none)");
   app.add_option("--latency-queries", config.latency_queries, "single queries timed per nprobe");
   app.add_option("--train-iters", config.train.kmeans_iterations,
                  "k-means iterations (ann, faiss)");

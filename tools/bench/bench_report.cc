@@ -58,10 +58,13 @@ nlohmann::json BuildJson(const RunInfo& info, const BuildReport& b) {
 
 void FillBandwidth(const RunInfo& info, SystemReport* report) {
   // ann/ and the engine re-rank compressed candidates with exact vectors; raw FAISS does not.
-  const size_t refine_k = report->build.system == "faiss" ? 0 : info.k * 4;
+  // Both also rank a single query's centroids on an 8-bit sketch first.
+  const bool ours = report->build.system != "faiss";
+  const size_t refine_k = ours ? info.k * 4 : 0;
   for (SweepPoint& p : report->sweep) {
     if (p.scan_bytes <= 0) {
-      p.scan_bytes = EstimateScanBytes(report->build.kind, info.n, info.dim, p.nprobe, refine_k);
+      p.scan_bytes =
+          EstimateScanBytes(report->build.kind, info.n, info.dim, p.nprobe, refine_k, ours);
       p.scan_bytes_exact = false;
     }
     p.single_gbps = GigabytesPerSecond(p.scan_bytes, p.mean_us * 1e-6);
@@ -95,7 +98,8 @@ void PrintReport(const RunInfo& info, const SystemReport& r) {
       "  GB/s = vector bytes scanned per query (%s) / mean latency, or x batch QPS; floor %.1f "
       "GB/s\n",
       exact ? "centroids + codes of the lists actually probed"
-            : "estimated from average list sizes: centroids + nprobe/nlist of the codes",
+            : "estimated from average list sizes: centroids (8-bit sketch + nprobe float rows) + "
+              "nprobe/nlist of the codes",
       info.bandwidth_floor_gbps);
   std::fflush(stdout);
 }

@@ -81,7 +81,8 @@ Status RunEngine(const BenchConfig& config, const Matrix& base, const Matrix& qu
   for (size_t start = 0; start < base.rows; start += config.batch) {
     const size_t end = std::min(base.rows, start + config.batch);
     docs.clear();
-    for (size_t i = start; i < end; ++i) docs.push_back(DocumentOfRow(base, i, with_bucket));
+    for (size_t i = start; i < end; ++i)
+      docs.push_back(DocumentOfRow(base, i, with_bucket, config.text_bytes));
     EMBERDB_RETURN_IF_ERROR(coll->Add(docs).WithContext("Add"));
   }
   report.build.ingest_s = NowSeconds() - t;
@@ -104,7 +105,7 @@ Status RunEngine(const BenchConfig& config, const Matrix& base, const Matrix& qu
   for (int nprobe : config.nprobes) {
     QueryOptions qo;
     qo.k = k;
-    qo.include = kIncludeNone;
+    qo.include = kIncludeDefault;  // text and metadata, as a RAG caller asks
     qo.nprobe = nprobe;
     std::vector<Hit> hits;
     std::vector<std::vector<Hit>> batch_hits;

@@ -21,7 +21,10 @@ struct BenchConfig {
   size_t k = 10;
   int threads = 0;
   size_t train_threshold = 10000;
-  size_t batch = 1000;            // documents per Collection::Add
+  size_t batch = 1000;  // documents per Collection::Add
+  // Engine: text stored with each document; every query fetches its results' text and
+  // metadata from RocksDB, as a RAG caller would.
+  size_t text_bytes = 1000;
   size_t latency_queries = 1000;  // single-query searches timed per nprobe
   std::string db_dir;
   bool keep_db = false;
