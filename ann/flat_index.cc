@@ -51,9 +51,30 @@ void FlatIndex::Add(size_t n, const int64_t* labels, const float* vectors) {
 
 size_t FlatIndex::CopyVectors(size_t max, std::vector<int64_t>* labels,
                               std::vector<float>* vectors) const {
+  // From the last slot backwards: removing them in this order (a retrain moving the vectors
+  // out) only shortens the arrays, where taking the first slots made Remove move the tail into
+  // every hole, a second copy of everything moved.
   const size_t n = std::min(max, labels_.size());
-  labels->insert(labels->end(), labels_.begin(), labels_.begin() + n);
-  vectors->insert(vectors->end(), vectors_.begin(), vectors_.begin() + n * dim_);
+  const size_t end = labels_.size();
+  labels->reserve(labels->size() + n);
+  vectors->reserve(vectors->size() + n * dim_);
+  for (size_t slot = end; slot-- > end - n;) {
+    labels->push_back(labels_[slot]);
+    vectors->insert(vectors->end(), vectors_.begin() + slot * dim_,
+                    vectors_.begin() + (slot + 1) * dim_);
+  }
+  return n;
+}
+
+size_t FlatIndex::SampleVectors(size_t n, std::vector<float>* vectors) const {
+  const size_t size = labels_.size();
+  n = std::min(n, size);
+  vectors->reserve(vectors->size() + n * dim_);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t slot = i * size / n;
+    vectors->insert(vectors->end(), vectors_.begin() + slot * dim_,
+                    vectors_.begin() + (slot + 1) * dim_);
+  }
   return n;
 }
 

@@ -27,6 +27,7 @@ class FlatIndex final : public VectorIndex {
   bool holds_exact_vectors() const override { return true; }
   size_t CopyVectors(size_t max, std::vector<int64_t>* labels,
                      std::vector<float>* vectors) const override;
+  size_t SampleVectors(size_t n, std::vector<float>* vectors) const override;
   void Search(size_t nq, const float* queries, size_t k, const SearchParams& params,
               float* distances, int64_t* labels) const override;
 

@@ -77,6 +77,15 @@ size_t MigratingIndex::CopyPending(size_t max, std::vector<int64_t>* labels,
 void MigratingIndex::Move(size_t n, const int64_t* labels, const float* vectors,
                           const int64_t* lists) {
   const size_t dim = dimension();
+  size_t present = 0;
+  for (size_t i = 0; i < n; ++i) present += from_->Contains(labels[i]) ? 1 : 0;
+  if (present == n) {  // the usual case: nothing written to these labels since the copy
+    // Remove first: `from` releases its storage as it empties, so the two together never hold
+    // much more than one copy.
+    from_->Remove(n, labels);
+    to_->AddAssigned(n, labels, vectors, lists);
+    return;
+  }
   std::vector<int64_t> keep_labels, keep_lists;
   std::vector<float> keep_vectors;
   keep_labels.reserve(n);
@@ -89,8 +98,6 @@ void MigratingIndex::Move(size_t n, const int64_t* labels, const float* vectors,
     keep_vectors.insert(keep_vectors.end(), vectors + i * dim, vectors + (i + 1) * dim);
   }
   if (keep_labels.empty()) return;
-  // Remove first: `from` releases its storage as it empties, so the two together never hold
-  // much more than one copy.
   from_->Remove(keep_labels.size(), keep_labels.data());
   to_->AddAssigned(keep_labels.size(), keep_labels.data(), keep_vectors.data(), keep_lists.data());
 }

@@ -212,6 +212,30 @@ size_t IvfIndex::CopyVectors(size_t max, std::vector<int64_t>* labels,
   return copied;
 }
 
+size_t IvfIndex::SampleVectors(size_t n, std::vector<float>* vectors) const {
+  if (!holds_exact_vectors()) return 0;
+  const size_t dim = dimension();
+  const size_t total = size();
+  n = std::min<size_t>(n, total);
+  vectors->reserve(vectors->size() + n * dim);
+  size_t taken = 0, list_start = 0;  // list_start: global position of list l's first row
+  for (size_t l = 0; l < spec_.nlist && taken < n; ++l) {
+    const size_t size = index_->invlists->list_size(l);
+    if (size == 0) continue;
+    faiss::InvertedLists::ScopedCodes codes(index_->invlists, l);
+    const auto* rows = reinterpret_cast<const float*>(codes.get());
+    // Sample i sits at global position i * total / n.
+    for (; taken < n; ++taken) {
+      const size_t position = taken * total / n;
+      if (position >= list_start + size) break;
+      const float* row = rows + (position - list_start) * dim;
+      vectors->insert(vectors->end(), row, row + dim);
+    }
+    list_start += size;
+  }
+  return taken;
+}
+
 void IvfIndex::CoarseAssign(size_t nq, const float* queries, int nprobe, float* centroid_dis,
                             FaissId* lists) const {
   if (nq >= kBlasMinQueries) {

@@ -38,6 +38,8 @@ class IvfIndex final : public VectorIndex {
   // IVF-Flat only: whole lists in list order (the last one possibly cut at `max`).
   size_t CopyVectors(size_t max, std::vector<int64_t>* labels,
                      std::vector<float>* vectors) const override;
+  // IVF-Flat only: positions evenly spaced over the lists in list order.
+  size_t SampleVectors(size_t n, std::vector<float>* vectors) const override;
   void Assign(size_t n, const float* vectors, int64_t* lists) const override;
   void AddAssigned(size_t n, const int64_t* labels, const float* vectors,
                    const int64_t* lists) override;

@@ -4,7 +4,8 @@
 #include <map>
 #include <unordered_set>
 
-#include "ann/flat_index.h"
+#include "ann/kernel_gemm.h"
+#include "ann/scan_kernels.h"
 #include "ann/search_driver.h"
 #include "ann/vector_index.h"
 
@@ -22,12 +23,17 @@ ExactNeighbors::ExactNeighbors(uint32_t dim, Metric metric, size_t nq, const flo
 
 void ExactNeighbors::Add(size_t n, const int64_t* labels, const float* vectors) {
   if (n == 0 || nq_ == 0 || k_ == 0) return;
-  // A flat index over the chunk gives tie-exact top-k; the merge keeps (distance, label) order.
-  FlatIndex chunk(dim_, metric_);
-  chunk.Add(n, labels, vectors);
+  // The chunk's top-k straight from the rows (no index built over them: that copied every
+  // chunk and hashed its labels, which cost as much as the products). Both scans order by
+  // (distance, label), so ties are exact; the merge keeps that order.
   std::vector<float> d(nq_ * k_);
   std::vector<int64_t> l(nq_ * k_);
-  chunk.Search(nq_, queries_.data(), k_, SearchParams{}, d.data(), l.data());
+  if (nq_ >= GemmMinQueries(metric_)) {
+    GemmTopK(metric_, nq_, queries_.data(), vectors, labels, n, dim_, k_, d.data(), l.data());
+  } else {
+    ScanTopK(metric_, nq_, queries_.data(), vectors, labels, n, dim_, nullptr, k_, d.data(),
+             l.data());
+  }
   std::vector<float> md(2 * k_);
   std::vector<int64_t> ml(2 * k_);
   for (size_t q = 0; q < nq_; ++q) {

@@ -109,11 +109,19 @@ class VectorIndex {
   // True when the index holds its vectors exactly as added (Flat, IVF-Flat), so that they can
   // be moved out instead of read again from storage.
   virtual bool holds_exact_vectors() const { return false; }
-  // Appends up to `max` stored vectors and their labels (the first ones in storage order);
-  // returns how many. Only for holds_exact_vectors() indexes; others return 0.
+  // Appends up to `max` stored vectors and their labels, in the order in which removing them
+  // is cheapest (Flat: its last slots, last first; IVF-Flat: whole lists); returns how many.
+  // Only for holds_exact_vectors() indexes; others return 0.
   virtual size_t CopyVectors(size_t max, std::vector<int64_t>* labels,
                              std::vector<float>* vectors) const {
     (void)max, (void)labels, (void)vectors;
+    return 0;
+  }
+  // Appends n of the stored vectors (all when n >= size()), evenly spaced over the index's
+  // own order, as a training sample read from memory instead of storage; returns how many.
+  // Only for holds_exact_vectors() indexes; others return 0.
+  virtual size_t SampleVectors(size_t n, std::vector<float>* vectors) const {
+    (void)n, (void)vectors;
     return 0;
   }
   // Add split in two so that the expensive half can run while the index serves: Assign
@@ -194,6 +202,7 @@ class ExactNeighbors {
   void Add(size_t n, const int64_t* labels, const float* vectors);
 
   size_t num_queries() const { return nq_; }
+  const float* queries() const { return queries_.data(); }  // nq * dim
   size_t k() const { return k_; }
   // nq * k labels (-1 where fewer than k vectors were fed), row-major.
   const int64_t* labels() const { return labels_.data(); }

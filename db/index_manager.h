@@ -69,7 +69,8 @@ class IndexManager {
   // The nprobe a search with nprobe 0 uses (0 while exact).
   int default_nprobe() const;
   void FillStats(CollectionStats* stats) const;
-  // Waits until no training runs.
+  // Waits until no training runs. A run waiting for a bulk load to pause starts at once: the
+  // caller says the load is done.
   void Wait();
   // Cancels a training run and waits for its thread; called before drop and close.
   void Stop();
@@ -91,22 +92,31 @@ class IndexManager {
   void TrainInBackground();
   // One training run; true when it succeeded and the collection is already due for another.
   bool TrainOnce();
+  // What choosing nprobe measures recall against: queries drawn from the training sample, and
+  // their exact neighbours among labels below `label_bound`, gathered while the vectors pass on
+  // their way into the new index (no second pass over storage). Null truth: nprobe is fixed by
+  // the options.
+  struct NprobeTuning {
+    std::unique_ptr<ann::ExactNeighbors> truth;
+    int64_t label_bound = 0;
+  };
   // Samples `view` and trains an empty index of the collection's kind; `trained_at` is the
-  // collection size and `seq` the change-log sequence at `view`.
+  // collection size and `seq` the change-log sequence at `view`. Sets up `tuning`'s queries.
   Status TrainEmpty(const storage::ReadView* view, std::unique_ptr<ann::VectorIndex>* out,
-                    uint64_t* trained_at, uint64_t* seq);
-  Status FillFromStorage(const storage::ReadView* view, ann::VectorIndex* ivf);
+                    uint64_t* trained_at, uint64_t* seq, NprobeTuning* tuning);
+  Status FillFromStorage(const storage::ReadView* view, ann::VectorIndex* ivf,
+                         NprobeTuning* tuning);
   // Two ways to bring a trained index into service. FillAndSwap fills it from storage next to
   // the serving index and swaps (used when the serving index keeps only compressed codes: the
   // two together are small). MoveIntoNewIndex moves the vectors of a serving index that holds
   // them exactly (Flat, IVF-Flat) into the new one, so that no vector is held twice.
   Status FillAndSwap(const storage::ReadView* view, std::unique_ptr<ann::VectorIndex> ivf,
-                     uint64_t trained_at, uint64_t seq, bool* due_again);
+                     uint64_t trained_at, uint64_t seq, NprobeTuning* tuning, bool* due_again);
   Status MoveIntoNewIndex(std::unique_ptr<ann::VectorIndex> ivf, uint64_t trained_at,
-                          bool* due_again);
+                          NprobeTuning* tuning, bool* due_again);
   // Gives back the spare capacity of the serving index (see VectorIndex) and free pages.
   void ReleaseSpareCapacity();
-  Status ChooseDefaultNprobe(ann::VectorIndex* ivf, uint64_t expected);
+  Status ChooseDefaultNprobe(ann::VectorIndex* ivf, const NprobeTuning& tuning);
   // Writes the snapshot file. With `lock` (held on mu_ by the caller), releases it once the
   // bytes are written, before the fsync: writers wait for the copy, not for the disk.
   Status Save(const ann::VectorIndex& index, uint64_t seq, uint64_t trained_at,
@@ -146,6 +156,12 @@ class IndexManager {
   bool training_ = false;
   uint64_t failed_at_ = 0;  // size at which training last failed: retried at twice that
   std::atomic<bool> stop_{false};
+  std::atomic<bool> hurry_{false};  // Wait() was called: skip the pause before training
+  // Seconds per stage of the current run, for its log line (the trainer thread's only).
+  struct RunTimes {
+    double pause = 0, train = 0, fill = 0, nprobe = 0, save = 0;
+  };
+  RunTimes run_times_;
   // When the last write was applied (steady clock, ns): training waits for a pause in a bulk
   // load so that it samples the collection at (nearly) its final size and trains once.
   std::atomic<int64_t> last_apply_ns_{0};

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <mutex>
 
 #include "ann/index_migration.h"
@@ -68,6 +69,20 @@ class LabelsBelow final : public ann::LabelFilter {
   int64_t bound_;
 };
 
+// Seconds since construction or the previous Lap.
+class StageTimer {
+ public:
+  double Lap() {
+    const auto now = std::chrono::steady_clock::now();
+    const double seconds = std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+    return seconds;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
 constexpr size_t kTuningQueries = 100;
 constexpr size_t kTuningK = 10;
 constexpr double kDefaultTargetRecall = 0.95;
@@ -89,6 +104,7 @@ void IndexManager::MaybeStartTraining() {
 
 void IndexManager::Wait() {
   std::unique_lock lock(train_mu_);
+  if (training_) hurry_ = true;  // cleared when the run ends, so later loads still pause
   train_cv_.wait(lock, [this] { return !training_; });
 }
 
@@ -104,77 +120,83 @@ void IndexManager::Stop() {
 
 Status IndexManager::TrainEmpty(const storage::ReadView* view,
                                 std::unique_ptr<ann::VectorIndex>* out, uint64_t* trained_at,
-                                uint64_t* seq) {
+                                uint64_t* seq, NprobeTuning* tuning) {
   const uint32_t dim = options_.dimension;
   Counters counters;
   EMBERDB_RETURN_IF_ERROR(ReadCounters(view, &counters));
   const uint64_t count = counters.count;
   *seq = counters.change_seq;
-  // An evenly spaced sample in label order: deterministic, and labels are assigned in
-  // insertion order, so it spans the collection's whole history.
   // Exactly as many as ann/ trains on: no larger buffer, no second subsampled copy.
   const size_t budget = std::max<size_t>(1, ann::TrainingSampleSize(spec_, count));
   std::vector<float> sample;
   sample.reserve(budget * dim);
+  {
+    // A serving index that holds the vectors exactly gives an evenly spaced sample from
+    // memory: reading it from storage means iterating over every stored vector (0.2 s at
+    // 50,000 x 768, seconds at 1M).
+    std::shared_lock lock(mu_);
+    if (index_->holds_exact_vectors()) index_->SampleVectors(budget, &sample);
+  }
+  if (sample.empty()) {
+    // An evenly spaced sample in label order: deterministic, and labels are assigned in
+    // insertion order, so it spans the collection's whole history.
+    EMBERDB_RETURN_IF_ERROR(
+        ScanVectors(view, double(count) / budget, [&](size_t n, const int64_t*, const float* v) {
+          const size_t take = std::min(n, budget - sample.size() / dim);
+          sample.insert(sample.end(), v, v + take * dim);
+          return sample.size() < budget * dim;
+        }));
+  }
+  const size_t rows = sample.size() / dim;
+  if (options_.nprobe <= 0 && rows > 0) {
+    // Tuning queries: evenly spaced rows of the sample, so evenly spaced stored vectors.
+    const size_t nq = std::min(kTuningQueries, rows);
+    std::vector<float> queries(nq * dim);
+    for (size_t i = 0; i < nq; ++i) {
+      const float* row = sample.data() + (i * rows / nq) * dim;
+      std::copy(row, row + dim, queries.data() + i * dim);
+    }
+    tuning->truth =
+        std::make_unique<ann::ExactNeighbors>(dim, ann_metric_, nq, queries.data(), kTuningK);
+  }
   EMBERDB_RETURN_IF_ERROR(
-      ScanVectors(view, double(count) / budget, [&](size_t n, const int64_t*, const float* v) {
-        const size_t take = std::min(n, budget - sample.size() / dim);
-        sample.insert(sample.end(), v, v + take * dim);
-        return sample.size() < budget * dim;
-      }));
-  EMBERDB_RETURN_IF_ERROR(
-      ann::TrainIvfIndex(spec_, dim, ann_metric_, count, sample.size() / dim, sample.data(), out));
+      ann::TrainIvfIndex(spec_, dim, ann_metric_, count, rows, sample.data(), out));
   *trained_at = count;  // the size the centroids describe; retraining is due at 4x this
   return Status::OK();
 }
 
-Status IndexManager::FillFromStorage(const storage::ReadView* view, ann::VectorIndex* ivf) {
+Status IndexManager::FillFromStorage(const storage::ReadView* view, ann::VectorIndex* ivf,
+                                     NprobeTuning* tuning) {
+  Counters counters;
+  EMBERDB_RETURN_IF_ERROR(ReadCounters(view, &counters));
+  tuning->label_bound = static_cast<int64_t>(counters.next_label);
   return ScanVectors(view, 1, [&](size_t n, const int64_t* labels, const float* vectors) {
     ivf->Add(n, labels, vectors);
+    if (tuning->truth != nullptr) tuning->truth->Add(n, labels, vectors);
     return true;
   });
 }
 
-Status IndexManager::ChooseDefaultNprobe(ann::VectorIndex* ivf, uint64_t expected) {
+Status IndexManager::ChooseDefaultNprobe(ann::VectorIndex* ivf, const NprobeTuning& tuning) {
   if (options_.nprobe > 0) {
     ivf->set_default_nprobe(options_.nprobe);
     return Status::OK();
   }
+  if (tuning.truth == nullptr) return Status::OK();
   const double target = options_.target_recall > 0 ? options_.target_recall : kDefaultTargetRecall;
-  const uint32_t dim = options_.dimension;
-  // Queries: evenly spaced stored vectors. Truth: exact search over every stored vector,
-  // streamed from storage so that no second copy of the collection is held.
-  auto view = env_.store->NewReadView();
-  Counters counters;
-  EMBERDB_RETURN_IF_ERROR(ReadCounters(view.get(), &counters));
-  std::vector<float> queries;
-  EMBERDB_RETURN_IF_ERROR(
-      ScanVectors(view.get(), double(expected) / kTuningQueries,
-                  [&](size_t n, const int64_t*, const float* vectors) {
-                    size_t take = std::min(n, kTuningQueries - queries.size() / dim);
-                    queries.insert(queries.end(), vectors, vectors + take * dim);
-                    return queries.size() < kTuningQueries * dim;
-                  }));
-  const size_t nq = queries.size() / dim;
-  if (nq == 0) return Status::OK();
-  ann::ExactNeighbors truth(dim, ann_metric_, nq, queries.data(), kTuningK);
-  EMBERDB_RETURN_IF_ERROR(
-      ScanVectors(view.get(), 1, [&](size_t n, const int64_t* labels, const float* vectors) {
-        truth.Add(n, labels, vectors);
-        return true;
-      }));
+  const ann::ExactNeighbors& truth = *tuning.truth;
   // The index may be serving and growing while we measure (a bulk load goes on): vectors added
-  // after `view` are not in the truth, and would push true neighbours out of the results.
-  // Labels grow with insertion, so hiding labels from counters.next_label on makes the index
-  // answer over (nearly) the set the truth describes, at the same probe cost.
-  LabelsBelow before_view(static_cast<int64_t>(counters.next_label));
+  // after the truth was gathered would push true neighbours out of the results. Labels grow
+  // with insertion, so hiding labels from the bound on makes the index answer over (nearly)
+  // the set the truth describes, at the same probe cost.
+  LabelsBelow before_bound(tuning.label_bound);
   ann::SearchParams base;
   base.refine = spec_.compressed() ? &fetcher_ : nullptr;
-  base.filter = &before_view;
+  base.filter = &before_bound;
   base.scale_nprobe_to_filter = false;
   ann::NprobeChoice choice;
-  EMBERDB_RETURN_IF_ERROR(
-      ann::ChooseNprobe(*ivf, nq, queries.data(), truth.labels(), kTuningK, target, base, &choice));
+  EMBERDB_RETURN_IF_ERROR(ann::ChooseNprobe(*ivf, truth.num_queries(), truth.queries(),
+                                            truth.labels(), kTuningK, target, base, &choice));
   ivf->set_default_nprobe(choice.nprobe);
   env_.log->Log("collection '" + name_ + "': nprobe " + std::to_string(choice.nprobe) +
                 " measured recall@10 " + std::to_string(choice.recall) + " (target " +
@@ -184,17 +206,21 @@ Status IndexManager::ChooseDefaultNprobe(ann::VectorIndex* ivf, uint64_t expecte
 
 Status IndexManager::FillAndSwap(const storage::ReadView* view,
                                  std::unique_ptr<ann::VectorIndex> ivf, uint64_t trained_at,
-                                 uint64_t seq, bool* due_again) {
+                                 uint64_t seq, NprobeTuning* tuning, bool* due_again) {
   // Fill from the snapshot the sample came from, replay what was written while we worked (no
   // lock: writes go on), measure nprobe and save, all before the new index serves.
-  EMBERDB_RETURN_IF_ERROR(FillFromStorage(view, ivf.get()));
+  StageTimer timer;
+  EMBERDB_RETURN_IF_ERROR(FillFromStorage(view, ivf.get(), tuning));
   EMBERDB_RETURN_IF_ERROR(CatchUp(ivf.get(), seq, &seq));
+  run_times_.fill = timer.Lap();
   if (stop_) return Status::Aborted("index work cancelled");
-  EMBERDB_RETURN_IF_ERROR(ChooseDefaultNprobe(ivf.get(), trained_at));
+  EMBERDB_RETURN_IF_ERROR(ChooseDefaultNprobe(ivf.get(), *tuning));
+  run_times_.nprobe = timer.Lap();
   bool saved = false;
   if (!stop_ && !env_.store->read_only()) {
     std::lock_guard save_lock(save_mu_);
     Status save = Save(*ivf, seq, trained_at);
+    run_times_.save = timer.Lap();
     if (save.ok()) {
       saved = true;
     } else {
@@ -230,7 +256,8 @@ void IndexManager::ReleaseSpareCapacity() {
 }
 
 Status IndexManager::MoveIntoNewIndex(std::unique_ptr<ann::VectorIndex> ivf, uint64_t trained_at,
-                                      bool* due_again) {
+                                      NprobeTuning* tuning, bool* due_again) {
+  StageTimer timer;
   {
     std::unique_lock lock(mu_);
     // Until nprobe is measured, scan the same share of the collection as before.
@@ -240,6 +267,14 @@ Status IndexManager::MoveIntoNewIndex(std::unique_ptr<ann::VectorIndex> ivf, uin
       const double share = double(index_->default_nprobe()) / old_nlist;
       ivf->set_default_nprobe(static_cast<int>(std::ceil(share * ivf->Stats().nlist)));
     }
+    // Every vector the truth sees passes through the move below; adds from here on go
+    // straight to the new index and carry larger labels (a write commits its labels before it
+    // is applied, so one in flight may slip under the bound: it can only lower the measured
+    // recall, never raise it).
+    auto view = env_.store->NewReadView();
+    Counters counters;
+    EMBERDB_RETURN_IF_ERROR(ReadCounters(view.get(), &counters));
+    tuning->label_bound = static_cast<int64_t>(counters.next_label);
     auto migrating = std::make_unique<ann::MigratingIndex>(std::move(index_), std::move(ivf));
     migrating_ = migrating.get();
     index_ = std::move(migrating);
@@ -264,6 +299,7 @@ Status IndexManager::MoveIntoNewIndex(std::unique_ptr<ann::VectorIndex> ivf, uin
       n = migrating_->CopyPending(kChunk, &labels, &vectors);
     }
     if (n == 0) break;
+    if (tuning->truth != nullptr) tuning->truth->Add(n, labels.data(), vectors.data());
     lists.resize(n);
     migrating_->target().Assign(n, vectors.data(), lists.data());
     {
@@ -285,11 +321,14 @@ Status IndexManager::MoveIntoNewIndex(std::unique_ptr<ann::VectorIndex> ivf, uin
     serving = index_.get();
   }
   ReleaseSpareCapacity();
+  run_times_.fill = timer.Lap();
   // The new index serves from here on; measure nprobe on it while writes go on, then save it.
   SharedLockedIndex locked(mu_, *serving);
-  EMBERDB_RETURN_IF_ERROR(ChooseDefaultNprobe(&locked, trained_at));
+  EMBERDB_RETURN_IF_ERROR(ChooseDefaultNprobe(&locked, *tuning));
+  run_times_.nprobe = timer.Lap();
   if (!env_.store->read_only() && !stop_) {
     Status save = SaveServing();  // its lock is released before the fsync
+    run_times_.save = timer.Lap();
     if (!save.ok()) {
       env_.log->Log("collection '" + name_ + "': could not save the index: " + save.ToString());
     }
@@ -306,6 +345,7 @@ void IndexManager::TrainInBackground() {
   }
   std::lock_guard lock(train_mu_);
   training_ = false;
+  hurry_ = false;
   train_cv_.notify_all();
 }
 
@@ -315,13 +355,15 @@ bool IndexManager::TrainOnce() {
   using Clock = std::chrono::steady_clock;
   constexpr auto kQuietPeriod = std::chrono::milliseconds(300);
   constexpr auto kMaxWait = std::chrono::seconds(3);
+  run_times_ = {};
+  StageTimer timer;
   const auto wait_start = Clock::now();
-  while (!stop_ && Clock::now() - wait_start < kMaxWait &&
+  while (!stop_ && !hurry_ && Clock::now() - wait_start < kMaxWait &&
          Clock::now().time_since_epoch().count() - last_apply_ns_.load() <
              std::chrono::duration_cast<Clock::duration>(kQuietPeriod).count()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  auto start = std::chrono::steady_clock::now();
+  run_times_.pause = timer.Lap();
   uint64_t start_size = 0;
   {
     std::shared_lock lock(mu_);
@@ -330,7 +372,9 @@ bool IndexManager::TrainOnce() {
   std::unique_ptr<ann::VectorIndex> ivf;
   uint64_t trained_at = 0, seq = 0;
   auto view = env_.store->NewReadView();
-  Status s = TrainEmpty(view.get(), &ivf, &trained_at, &seq);
+  NprobeTuning tuning;
+  Status s = TrainEmpty(view.get(), &ivf, &trained_at, &seq, &tuning);
+  run_times_.train = timer.Lap();
   bool move = false;
   if (s.ok()) {
     std::shared_lock lock(mu_);
@@ -339,17 +383,22 @@ bool IndexManager::TrainOnce() {
   if (move) view.reset();  // the vectors come from the serving index, not from storage
   bool due_again = false;
   if (s.ok() && !stop_) {
-    s = move ? MoveIntoNewIndex(std::move(ivf), trained_at, &due_again)
-             : FillAndSwap(view.get(), std::move(ivf), trained_at, seq, &due_again);
+    s = move ? MoveIntoNewIndex(std::move(ivf), trained_at, &tuning, &due_again)
+             : FillAndSwap(view.get(), std::move(ivf), trained_at, seq, &tuning, &due_again);
   }
   view.reset();
   // The previous index and the training sample were large and are gone: hand their pages back
   // to the system instead of leaving them in malloc's free lists.
   malloc_trim(0);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (s.ok() && !stop_) {
+    const RunTimes& t = run_times_;
+    char stages[160];
+    std::snprintf(stages, sizeof stages,
+                  "%.2f s (sample and k-means %.2f, fill %.2f, nprobe %.2f, save %.2f; after a "
+                  "%.2f s pause in writes)",
+                  t.train + t.fill + t.nprobe + t.save, t.train, t.fill, t.nprobe, t.save, t.pause);
     env_.log->Log("collection '" + name_ + "': trained " + spec_.ToString() + " on " +
-                  std::to_string(trained_at) + " vectors in " + std::to_string(seconds) + " s");
+                  std::to_string(trained_at) + " vectors in " + stages);
   } else if (!stop_) {
     env_.log->Log("collection '" + name_ + "': training failed: " + s.ToString());
   }

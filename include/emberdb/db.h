@@ -92,7 +92,8 @@ class Collection {
                            std::vector<Hit>* out) const = 0;
 
   virtual Status Stats(CollectionStats* out) const = 0;
-  // Waits until background index work (training, saving) has finished.
+  // Waits until background index work (training, saving) has finished. A training run that
+  // is waiting for a bulk load to pause starts at once: call this when a load is done.
   virtual Status WaitForIndex() = 0;
 };
 

@@ -182,3 +182,42 @@ TEST_CASE("compressed indexes cannot export vectors, and AddAssigned equals Add"
   REQUIRE(b->Serialize(&sb).ok());
   CHECK(sa == sb);  // same lists, same order, same codes
 }
+
+// A training sample read from memory: n distinct stored vectors (all of them when n >= size),
+// from Flat and IVF-Flat alike; compressed kinds have none to give.
+TEST_CASE("SampleVectors gives distinct stored vectors from Flat and IVF-Flat") {
+  Dataset base = GaussianMixture(1000, kDim, 8, 0.3f, false, 8);
+  std::set<std::vector<float>> stored;
+  for (size_t i = 0; i < base.n; ++i) {
+    stored.emplace(&base.vectors[i * kDim], &base.vectors[(i + 1) * kDim]);
+  }
+  REQUIRE(stored.size() == base.n);
+  auto flat = NewFlatIndex(kDim, Metric::kL2);
+  auto ivf = TrainedIvf(base, 16);
+  for (VectorIndex* index : {flat.get(), ivf.get()}) {
+    index->Add(base.n, base.labels.data(), base.vectors.data());
+    for (size_t n : {size_t{1}, size_t{7}, size_t{333}, base.n, base.n + 5}) {
+      std::vector<float> sample = {42.0f};  // appended to, not replaced
+      const size_t got = index->SampleVectors(n, &sample);
+      CAPTURE(n);
+      REQUIRE(got == std::min(n, base.n));
+      REQUIRE(sample.size() == 1 + got * kDim);
+      std::set<std::vector<float>> seen;
+      for (size_t i = 0; i < got; ++i) {
+        std::vector<float> row(&sample[1 + i * kDim], &sample[1 + (i + 1) * kDim]);
+        CHECK(stored.count(row) == 1);
+        seen.insert(row);
+      }
+      CHECK(seen.size() == got);
+    }
+  }
+  IndexSpec spec;
+  spec.kind = IndexSpec::Kind::kIvfSq8;
+  spec.nlist = 16;
+  std::unique_ptr<VectorIndex> sq8;
+  REQUIRE(TrainIvfIndex(spec, kDim, Metric::kL2, base.n, base.n, base.vectors.data(), &sq8).ok());
+  sq8->Add(base.n, base.labels.data(), base.vectors.data());
+  std::vector<float> none;
+  CHECK(sq8->SampleVectors(10, &none) == 0);
+  CHECK(none.empty());
+}

@@ -69,9 +69,11 @@ int main(int argc, char** argv) {
                  "engine: text per document, fetched with every result (0: none)");
   app.add_option("--latency-queries", config.latency_queries, "single queries timed per nprobe");
   app.add_option("--train-iters", config.train.kmeans_iterations,
-                 "k-means iterations (ann, faiss)");
+                 "k-means iterations (ann; faiss with --faiss-train-like-ann)");
   app.add_option("--train-points-per-list", config.train.points_per_list,
-                 "training sample per list (ann, faiss)");
+                 "training sample per list (ann; faiss with --faiss-train-like-ann)");
+  app.add_flag("--faiss-train-like-ann", config.faiss_train_like_ann,
+               "raw FAISS trains with ann's settings instead of FAISS's defaults");
   app.add_option("--db", config.db_dir, "database directory (removed first)");
   app.add_flag("--keep-db", config.keep_db, "keep the database directory");
   app.add_option("--systems", systems, "comma-separated: engine, ann, faiss");

@@ -51,7 +51,8 @@ nlohmann::json BuildJson(const RunInfo& info, const BuildReport& b) {
       {"peak_added_bytes", b.peak_added_bytes},
       {"peak_added_vs_vectors", VectorBytes(info) > 0 ? b.peak_added_bytes / VectorBytes(info) : 0},
       {"peak_added_is_own", b.peak_is_own},
-      {"threads", omp_get_max_threads()}};
+      {"threads", omp_get_max_threads()},
+      {"build_note", b.note}};
 }
 
 }  // namespace
@@ -79,7 +80,7 @@ void PrintReport(const RunInfo& info, const SystemReport& r) {
       "index=%.1f MiB disk=%.1f MiB rss=%.1f MiB process-peak=%.1f MiB\n",
       b.system.c_str(), b.kind.c_str(), b.nlist, b.imbalance, b.ingest_s,
       b.ingest_s > 0 ? info.n / b.ingest_s : 0, b.train_s, b.train_cpu_s,
-      b.system == "engine" ? " (WaitForIndex after ingest)" : "", b.memory_bytes / kMiB,
+      b.note.empty() ? "" : (" (" + b.note + ")").c_str(), b.memory_bytes / kMiB,
       b.disk_bytes / kMiB, b.rss_bytes / kMiB, b.peak_rss_bytes / kMiB);
   std::printf("  memory: %s (baseline rss %.0f MiB; vectors %.0f MiB)\n", PeakText(info, b).c_str(),
               b.baseline_rss_bytes / kMiB, VectorBytes(info) / kMiB);

@@ -62,6 +62,7 @@ Status RunEngine(const BenchConfig& config, const Matrix& base, const Matrix& qu
                  const GroundTruth& truth, SystemReport* out) {
   SystemReport report;
   report.build.system = "engine";
+  report.build.note = "train: WaitForIndex after ingest";
   std::filesystem::remove_all(config.db_dir);
   Options options;
   options.threads = config.threads;
@@ -232,10 +233,16 @@ Status RunFaiss(const BenchConfig& config, uint32_t nlist, const Matrix& base,
           std::make_unique<faiss::IndexIVFFlat>(quantizer, d, nlist, faiss::METRIC_INNER_PRODUCT);
   }
   index->own_fields = true;
-  // The same budget as ann/: FAISS subsamples to points_per_list * nlist itself.
-  index->cp.niter = config.train.kmeans_iterations;
-  index->cp.max_points_per_centroid = static_cast<int>(config.train.points_per_list);
-  index->cp.spherical = true;
+  index->cp.spherical = true;  // FAISS's default for inner product too
+  report.build.note = "FAISS's default training: " + std::to_string(index->cp.niter) +
+                      " k-means iterations, at most " +
+                      std::to_string(index->cp.max_points_per_centroid) + " points per list";
+  if (config.faiss_train_like_ann) {
+    report.build.note = "ann's training settings";
+    // ann/'s budget: FAISS subsamples to points_per_list * nlist itself.
+    index->cp.niter = config.train.kmeans_iterations;
+    index->cp.max_points_per_centroid = static_cast<int>(config.train.points_per_list);
+  }
   double t = NowSeconds();
   const double cpu = CpuSeconds();
   try {

@@ -28,7 +28,10 @@ struct BenchConfig {
   size_t latency_queries = 1000;  // single-query searches timed per nprobe
   std::string db_dir;
   bool keep_db = false;
-  ann::TrainOptions train;
+  ann::TrainOptions train;  // ann's k-means settings (the engine uses ann/'s defaults)
+  // Raw FAISS trains as a user of FAISS would: index.train() on every base vector with FAISS's
+  // own defaults (10 iterations, at most 256 points per list). With this set it uses `train`.
+  bool faiss_train_like_ann = false;
   // Engine only: filtered sweeps (empty: none, and documents carry no `bucket` metadata).
   std::vector<FilterCase> filter_cases;
   std::vector<int> filter_nprobes;  // empty: `nprobes`
@@ -50,6 +53,7 @@ struct BuildReport {
   uint64_t baseline_rss_bytes = 0;  // resident before this system started
   uint64_t peak_added_bytes = 0;    // this system's own peak: VmHWM - baseline
   bool peak_is_own = false;         // VmHWM was reset before the run (else: includes earlier)
+  std::string note;                 // how build times were taken, printed after them
 };
 
 struct SweepPoint {
