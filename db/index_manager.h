@@ -17,6 +17,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -90,6 +91,9 @@ class IndexManager {
   Status FetchVectors(size_t n, const int64_t* labels, float* out, bool* all_found) const;
   void MaybeStartTraining();  // mu_ held exclusively by the caller
   void TrainInBackground();
+  // Returns once no write has been applied for `quiet`, or after `max_wait`, or at once when
+  // Wait() or Stop() was called.
+  void WaitForWritePause(std::chrono::milliseconds quiet, std::chrono::seconds max_wait) const;
   // One training run; true when it succeeded and the collection is already due for another.
   bool TrainOnce();
   // What choosing nprobe measures recall against: queries drawn from the training sample, and
@@ -159,7 +163,7 @@ class IndexManager {
   std::atomic<bool> hurry_{false};  // Wait() was called: skip the pause before training
   // Seconds per stage of the current run, for its log line (the trainer thread's only).
   struct RunTimes {
-    double pause = 0, train = 0, fill = 0, nprobe = 0, save = 0;
+    double pause = 0, train = 0, fill = 0, nprobe = 0, save_pause = 0, save = 0;
   };
   RunTimes run_times_;
   // When the last write was applied (steady clock, ns): training waits for a pause in a bulk

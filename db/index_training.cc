@@ -327,10 +327,28 @@ Status IndexManager::MoveIntoNewIndex(std::unique_ptr<ann::VectorIndex> ivf, uin
   EMBERDB_RETURN_IF_ERROR(ChooseDefaultNprobe(&locked, *tuning));
   run_times_.nprobe = timer.Lap();
   if (!env_.store->read_only() && !stop_) {
-    Status save = SaveServing();  // its lock is released before the fsync
-    run_times_.save = timer.Lap();
-    if (!save.ok()) {
-      env_.log->Log("collection '" + name_ + "': could not save the index: " + save.ToString());
+    // A snapshot is a full copy of the index (GBs at 1M x 768) and writing it holds the index
+    // lock shared, so writers wait for it. Saved in the middle of a bulk load, with the disk
+    // busy with RocksDB's own writes, one took 41 s and stalled the load. Nothing needs it
+    // early: the change log keeps what it lacks, close saves it, and WaitForIndex cuts this
+    // wait short. So it waits for writes to stop for 2 s (RocksDB's own stalls are shorter),
+    // at most 10 minutes, which bounds how much a reopen after a crash replays.
+    WaitForWritePause(std::chrono::milliseconds(2000), std::chrono::seconds(600));
+    run_times_.save_pause = timer.Lap();
+    if (stop_) return Status::Aborted("index work cancelled");  // closing saves it instead
+    bool superseded;
+    {
+      std::shared_lock lock(mu_);
+      superseded = index_->size() >= 4 * trained_at_;
+    }
+    // A load that went on while we waited may already call for the next training, which
+    // saves its own index: writing this one would be GBs for nothing.
+    if (!superseded) {
+      Status save = SaveServing();  // its lock is released before the fsync
+      run_times_.save = timer.Lap();
+      if (!save.ok()) {
+        env_.log->Log("collection '" + name_ + "': could not save the index: " + save.ToString());
+      }
     }
   }
   std::shared_lock lock(mu_);
@@ -349,20 +367,23 @@ void IndexManager::TrainInBackground() {
   train_cv_.notify_all();
 }
 
-bool IndexManager::TrainOnce() {
-  // Let a bulk load finish first (a pause of kQuietPeriod, waiting at most kMaxWait), so that a
-  // fast ingest of N vectors trains once on N instead of at the threshold and again at 4x.
+void IndexManager::WaitForWritePause(std::chrono::milliseconds quiet,
+                                     std::chrono::seconds max_wait) const {
   using Clock = std::chrono::steady_clock;
-  constexpr auto kQuietPeriod = std::chrono::milliseconds(300);
-  constexpr auto kMaxWait = std::chrono::seconds(3);
-  run_times_ = {};
-  StageTimer timer;
-  const auto wait_start = Clock::now();
-  while (!stop_ && !hurry_ && Clock::now() - wait_start < kMaxWait &&
+  const auto start = Clock::now();
+  while (!stop_ && !hurry_ && Clock::now() - start < max_wait &&
          Clock::now().time_since_epoch().count() - last_apply_ns_.load() <
-             std::chrono::duration_cast<Clock::duration>(kQuietPeriod).count()) {
+             std::chrono::duration_cast<Clock::duration>(quiet).count()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+bool IndexManager::TrainOnce() {
+  // Let a bulk load finish first (waiting at most 3 s), so that a fast ingest of N vectors
+  // trains once on N instead of at the threshold and again at 4x.
+  run_times_ = {};
+  StageTimer timer;
+  WaitForWritePause(std::chrono::milliseconds(300), std::chrono::seconds(3));
   run_times_.pause = timer.Lap();
   uint64_t start_size = 0;
   {
@@ -392,11 +413,12 @@ bool IndexManager::TrainOnce() {
   malloc_trim(0);
   if (s.ok() && !stop_) {
     const RunTimes& t = run_times_;
-    char stages[160];
+    char stages[200];
     std::snprintf(stages, sizeof stages,
-                  "%.2f s (sample and k-means %.2f, fill %.2f, nprobe %.2f, save %.2f; after a "
-                  "%.2f s pause in writes)",
-                  t.train + t.fill + t.nprobe + t.save, t.train, t.fill, t.nprobe, t.save, t.pause);
+                  "%.2f s (sample and k-means %.2f, fill %.2f, nprobe %.2f, save %.2f; waited "
+                  "%.2f s before and %.2f s before saving for writes to pause)",
+                  t.train + t.fill + t.nprobe + t.save, t.train, t.fill, t.nprobe, t.save, t.pause,
+                  t.save_pause);
     env_.log->Log("collection '" + name_ + "': trained " + spec_.ToString() + " on " +
                   std::to_string(trained_at) + " vectors in " + stages);
   } else if (!stop_) {

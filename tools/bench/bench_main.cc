@@ -67,6 +67,8 @@ int main(int argc, char** argv) {
   app.add_option("--batch", config.batch, "documents per Add call");
   app.add_option("--text-bytes", config.text_bytes,
                  "engine: text per document, fetched with every result (0: none)");
+  app.add_option("--malloc-mmap-threshold", config.malloc_mmap_threshold,
+                 "engine: Options::malloc_mmap_threshold in bytes (0: glibc's own)");
   app.add_option("--latency-queries", config.latency_queries, "single queries timed per nprobe");
   app.add_option("--train-iters", config.train.kmeans_iterations,
                  "k-means iterations (ann; faiss with --faiss-train-like-ann)");

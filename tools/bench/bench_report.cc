@@ -52,6 +52,7 @@ nlohmann::json BuildJson(const RunInfo& info, const BuildReport& b) {
       {"peak_added_vs_vectors", VectorBytes(info) > 0 ? b.peak_added_bytes / VectorBytes(info) : 0},
       {"peak_added_is_own", b.peak_is_own},
       {"threads", omp_get_max_threads()},
+      {"save_s", b.save_s},
       {"build_note", b.note}};
 }
 

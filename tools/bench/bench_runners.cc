@@ -6,10 +6,12 @@
 #include <faiss/IndexScalarQuantizer.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <memory>
 #include <span>
+#include <thread>
 
 #include "bench_bandwidth.h"
 #include "emberdb/db.h"
@@ -62,10 +64,12 @@ Status RunEngine(const BenchConfig& config, const Matrix& base, const Matrix& qu
                  const GroundTruth& truth, SystemReport* out) {
   SystemReport report;
   report.build.system = "engine";
-  report.build.note = "train: WaitForIndex after ingest";
   std::filesystem::remove_all(config.db_dir);
   Options options;
   options.threads = config.threads;
+  if (config.malloc_mmap_threshold >= 0) {
+    options.malloc_mmap_threshold = static_cast<size_t>(config.malloc_mmap_threshold);
+  }
   std::unique_ptr<DB> db;
   EMBERDB_RETURN_IF_ERROR(DB::Open(config.db_dir, options, &db));
   CollectionOptions copt;
@@ -87,12 +91,25 @@ Status RunEngine(const BenchConfig& config, const Matrix& base, const Matrix& qu
     EMBERDB_RETURN_IF_ERROR(coll->Add(docs).WithContext("Add"));
   }
   report.build.ingest_s = NowSeconds() - t;
+  // Training time is until the final index serves every vector; the snapshot written after
+  // it (WaitForIndex) is reported apart: it is persistence, bound by the disk.
   t = NowSeconds();
   double cpu = CpuSeconds();
-  EMBERDB_RETURN_IF_ERROR(coll->WaitForIndex());
+  CollectionStats stats;
+  for (;;) {
+    EMBERDB_RETURN_IF_ERROR(coll->Stats(&stats));
+    const bool final_index = stats.trained_at > 0 && stats.documents < 4 * stats.trained_at;
+    if ((final_index && stats.vectors_pending == 0) || !stats.training) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   report.build.train_s = NowSeconds() - t;
   report.build.train_cpu_s = CpuSeconds() - cpu;
-  CollectionStats stats;
+  const double serving = NowSeconds();
+  EMBERDB_RETURN_IF_ERROR(coll->WaitForIndex());
+  report.build.save_s = NowSeconds() - serving;
+  report.build.note = "train: until the final index serves every vector, then " +
+                      std::to_string(report.build.save_s).substr(0, 5) +
+                      " s more for WaitForIndex (snapshot written and synced)";
   EMBERDB_RETURN_IF_ERROR(coll->Stats(&stats));
   report.build.kind = stats.index_kind;
   report.build.nlist = stats.nlist;

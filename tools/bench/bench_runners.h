@@ -25,6 +25,7 @@ struct BenchConfig {
   // Engine: text stored with each document; every query fetches its results' text and
   // metadata from RocksDB, as a RAG caller would.
   size_t text_bytes = 1000;
+  long malloc_mmap_threshold = -1;  // engine: Options::malloc_mmap_threshold (-1: its default)
   size_t latency_queries = 1000;  // single-query searches timed per nprobe
   std::string db_dir;
   bool keep_db = false;
@@ -45,6 +46,7 @@ struct BuildReport {
   double ingest_s = 0;      // Add calls (engine: RocksDB + index), or FAISS add
   double train_s = 0;       // training (engine: WaitForIndex after ingest)
   double train_cpu_s = 0;   // process CPU seconds over the same span
+  double save_s = 0;        // engine: WaitForIndex after the final index serves (the snapshot)
   uint64_t trained_at = 0;  // engine: collection size at its last training
   uint64_t memory_bytes = 0;
   uint64_t disk_bytes = 0;
