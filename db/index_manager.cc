@@ -204,7 +204,8 @@ void IndexManager::FillStats(CollectionStats* stats) const {
     stats->trained_at = trained_at_;
   }
   std::lock_guard lock(train_mu_);
-  stats->training = training_;
+  stats->snapshot_pending = training_ && awaiting_save_;
+  stats->training = training_ && !awaiting_save_;
 }
 
 }  // namespace emberdb

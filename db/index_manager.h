@@ -160,7 +160,8 @@ class IndexManager {
   bool training_ = false;
   uint64_t failed_at_ = 0;  // size at which training last failed: retried at twice that
   std::atomic<bool> stop_{false};
-  std::atomic<bool> hurry_{false};  // Wait() was called: skip the pause before training
+  std::atomic<bool> hurry_{false};          // Wait() was called: skip the pause before training
+  std::atomic<bool> awaiting_save_{false};  // the run serves its index and waits to save it
   // Seconds per stage of the current run, for its log line (the trainer thread's only).
   struct RunTimes {
     double pause = 0, train = 0, fill = 0, nprobe = 0, save_pause = 0, save = 0;

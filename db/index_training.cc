@@ -333,7 +333,9 @@ Status IndexManager::MoveIntoNewIndex(std::unique_ptr<ann::VectorIndex> ivf, uin
     // early: the change log keeps what it lacks, close saves it, and WaitForIndex cuts this
     // wait short. So it waits for writes to stop for 2 s (RocksDB's own stalls are shorter),
     // at most 10 minutes, which bounds how much a reopen after a crash replays.
+    awaiting_save_ = true;
     WaitForWritePause(std::chrono::milliseconds(2000), std::chrono::seconds(600));
+    awaiting_save_ = false;
     run_times_.save_pause = timer.Lap();
     if (stop_) return Status::Aborted("index work cancelled");  // closing saves it instead
     bool superseded;

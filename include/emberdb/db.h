@@ -39,10 +39,11 @@ struct CollectionInfo {
 // Per-collection index and storage statistics.
 struct CollectionStats {
   uint64_t documents = 0;
-  uint64_t vectors_indexed = 0;  // vectors the search index holds
-  uint64_t vectors_pending = 0;  // stored but not yet in the index (documents - indexed)
-  std::string index_kind;        // "Flat" (exact) or the trained IVF kind, e.g. "IVF894,Flat"
-  bool training = false;         // a background training run is in progress
+  uint64_t vectors_indexed = 0;   // vectors the search index holds
+  uint64_t vectors_pending = 0;   // stored but not yet in the index (documents - indexed)
+  std::string index_kind;         // "Flat" (exact) or the trained IVF kind, e.g. "IVF894,Flat"
+  bool training = false;          // a background training run is in progress
+  bool snapshot_pending = false;  // trained and serving; its snapshot waits for writes to pause
   uint32_t nlist = 0;
   double list_imbalance = 0;  // FAISS imbalance factor (1.0 is perfectly even)
   uint64_t trained_at = 0;    // collection size when the index was trained

@@ -128,6 +128,7 @@ int RunStats(const CLI::App& cmd, const CollectionArgs& args) {
                                 {"vectors_indexed", st.vectors_indexed},
                                 {"vectors_pending", st.vectors_pending},
                                 {"training", st.training},
+                                {"snapshot_pending", st.snapshot_pending},
                                 {"nlist", st.nlist},
                                 {"nprobe", st.nprobe},
                                 {"list_imbalance", st.list_imbalance},
