@@ -99,7 +99,8 @@ Status RunEngine(const BenchConfig& config, const Matrix& base, const Matrix& qu
   for (;;) {
     EMBERDB_RETURN_IF_ERROR(coll->Stats(&stats));
     const bool final_index = stats.trained_at > 0 && stats.documents < 4 * stats.trained_at;
-    if ((final_index && stats.vectors_pending == 0) || !stats.training) break;
+    const bool idle = !stats.training && !stats.snapshot_pending;  // no training at all
+    if ((final_index && stats.vectors_pending == 0) || idle) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   report.build.train_s = NowSeconds() - t;
