@@ -10,7 +10,6 @@
 
 #include "ann/index_snapshot.h"
 #include "ann/kernel_gemm.h"
-#include "ann/scan_kernels.h"
 #include "ann/search_driver.h"
 
 namespace emberdb::ann {
@@ -123,14 +122,8 @@ void FlatIndex::ReleaseTail() {
 
 void FlatIndex::ScanPass(size_t nq, const float* queries, size_t kk, const LabelFilter* filter,
                          float* distances, int64_t* labels) const {
-  const size_t ny = labels_.size();
-  // Few queries, or a filter: the per-query SIMD kernels. Batches: sgemm (kernel_gemm.h).
-  if (nq < GemmMinQueries(metric_) || filter != nullptr) {
-    ScanTopK(metric_, nq, queries, vectors_.data(), labels_.data(), ny, dim_, filter, kk, distances,
-             labels);
-    return;
-  }
-  GemmTopK(metric_, nq, queries, vectors_.data(), labels_.data(), ny, dim_, kk, distances, labels);
+  ExactTopK(metric_, nq, queries, vectors_.data(), labels_.data(), labels_.size(), dim_, filter, kk,
+            distances, labels);
 }
 
 void FlatIndex::Search(size_t nq, const float* queries, size_t k, const SearchParams& params,

@@ -51,12 +51,8 @@ struct SquaredL2Op {
     return _mm256_fmadd_ps(t, t, acc);
   }
 };
-// SQ8 steps: x = w (or a), z = b, y = the converted codes.
-struct Sq8WeightedOp {
-  EMBERDB_AVX2_INLINE static __m256 Step(__m256 acc, __m256 x, __m256, __m256 y) {
-    return _mm256_fmadd_ps(x, y, acc);
-  }
-};
+// SQ8 steps: x = w (or a), z = b, y = the converted codes. The weighted sum is
+// InnerProductOp's step.
 struct Sq8SquaredL2Op {
   EMBERDB_AVX2_INLINE static __m256 Step(__m256 acc, __m256 x, __m256 z, __m256 y) {
     const __m256 t = _mm256_fnmadd_ps(z, y, x);  // a - b * c
@@ -169,7 +165,7 @@ EMBERDB_AVX2 void SquaredL2(const float* q, const float* base, size_t n, size_t 
 }
 EMBERDB_AVX2 void Sq8WeightedSums(const float* w, const uint8_t* codes, size_t n, size_t dim,
                                   float* out) {
-  Sq8Kernel<Sq8WeightedOp>(w, w, codes, n, dim, out);
+  Sq8Kernel<InnerProductOp>(w, w, codes, n, dim, out);
 }
 EMBERDB_AVX2 void Sq8SquaredL2(const float* a, const float* b, const uint8_t* codes, size_t n,
                                size_t dim, float* out) {

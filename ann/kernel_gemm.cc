@@ -66,4 +66,14 @@ void GemmTopK(Metric metric, size_t nq, const float* queries, const float* base,
   }
 }
 
+void ExactTopK(Metric metric, size_t nq, const float* queries, const float* base,
+               const int64_t* labels, size_t n, size_t dim, const LabelFilter* filter, size_t k,
+               float* distances, int64_t* out_labels) {
+  if (filter != nullptr || nq < GemmMinQueries(metric)) {
+    ScanTopK(metric, nq, queries, base, labels, n, dim, filter, k, distances, out_labels);
+  } else {
+    GemmTopK(metric, nq, queries, base, labels, n, dim, k, distances, out_labels);
+  }
+}
+
 }  // namespace emberdb::ann

@@ -27,4 +27,10 @@ void GemmTopK(Metric metric, size_t nq, const float* queries, const float* base,
               const int64_t* labels, size_t n, size_t dim, size_t k, float* distances,
               int64_t* out_labels);
 
+// Exact top-k over n contiguous rows, by whichever path wins: GemmTopK for batches of at least
+// GemmMinQueries(metric) unfiltered queries, else ScanTopK's per-query kernels.
+void ExactTopK(Metric metric, size_t nq, const float* queries, const float* base,
+               const int64_t* labels, size_t n, size_t dim, const LabelFilter* filter, size_t k,
+               float* distances, int64_t* out_labels);
+
 }  // namespace emberdb::ann

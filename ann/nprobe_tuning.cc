@@ -5,7 +5,6 @@
 #include <unordered_set>
 
 #include "ann/kernel_gemm.h"
-#include "ann/scan_kernels.h"
 #include "ann/search_driver.h"
 #include "ann/vector_index.h"
 
@@ -28,12 +27,8 @@ void ExactNeighbors::Add(size_t n, const int64_t* labels, const float* vectors) 
   // (distance, label), so ties are exact; the merge keeps that order.
   std::vector<float> d(nq_ * k_);
   std::vector<int64_t> l(nq_ * k_);
-  if (nq_ >= GemmMinQueries(metric_)) {
-    GemmTopK(metric_, nq_, queries_.data(), vectors, labels, n, dim_, k_, d.data(), l.data());
-  } else {
-    ScanTopK(metric_, nq_, queries_.data(), vectors, labels, n, dim_, nullptr, k_, d.data(),
-             l.data());
-  }
+  ExactTopK(metric_, nq_, queries_.data(), vectors, labels, n, dim_, nullptr, k_, d.data(),
+            l.data());
   std::vector<float> md(2 * k_);
   std::vector<int64_t> ml(2 * k_);
   for (size_t q = 0; q < nq_; ++q) {

@@ -5,6 +5,7 @@
 // searched exactly; a large one restricts the index search to it.
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 
 #include "db/collection_impl.h"
 #include "db/validation.h"
@@ -454,6 +455,19 @@ Status CollectionImpl::QueryBatch(std::span<const float> queries, const QueryOpt
   std::vector<int64_t> labels;
   EMBERDB_RETURN_IF_ERROR(Search(nq, q.data(), k0, options.nprobe, resolved, &distances, &labels));
   out->assign(nq, {});
+  // The fallback for a filter whose candidates mostly fail: its exact matches, listed at most
+  // once per call, by the first query that needs them.
+  std::once_flag exact_once;
+  FilterResolution exact;
+  Status exact_status;
+  auto exact_matches = [&]() -> Status {
+    std::call_once(exact_once, [&] {
+      std::vector<uint64_t> allowed;
+      exact_status = MatchingLabels(*filter, nullptr, &allowed);
+      if (exact_status.ok()) exact_status = Matches(std::move(allowed), &exact);
+    });
+    return exact_status;
+  };
   auto finish = [&](size_t i) -> Status {
     std::vector<Hit>& hits = (*out)[i];
     bool complete = false;
@@ -504,10 +518,7 @@ Status CollectionImpl::QueryBatch(std::span<const float> queries, const QueryOpt
     }
     if (!complete && resolved.verify) {
       // Too few of the candidates passed: answer from the filter's exact matches.
-      FilterResolution exact;
-      std::vector<uint64_t> allowed;
-      EMBERDB_RETURN_IF_ERROR(MatchingLabels(*filter, nullptr, &allowed));
-      EMBERDB_RETURN_IF_ERROR(Matches(std::move(allowed), &exact));
+      EMBERDB_RETURN_IF_ERROR(exact_matches());
       EMBERDB_RETURN_IF_ERROR(
           Search(1, q.data() + i * dim, k, options.nprobe, exact, &more_d, &more_l));
       EMBERDB_RETURN_IF_ERROR(

@@ -90,6 +90,8 @@ class IndexManager {
   Status CatchUp(ann::VectorIndex* index, uint64_t from_seq, uint64_t* last_seq);
   Status FetchVectors(size_t n, const int64_t* labels, float* out, bool* all_found) const;
   void MaybeStartTraining();  // mu_ held exclusively by the caller
+  // The collection has grown to 4x the size the index was trained at (mu_ held).
+  bool DueForRetrain() const { return trained_at_ > 0 && index_->size() >= 4 * trained_at_; }
   void TrainInBackground();
   // Returns once no write has been applied for `quiet`, or after `max_wait`, or at once when
   // Wait() or Stop() was called.

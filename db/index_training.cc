@@ -93,7 +93,7 @@ void IndexManager::MaybeStartTraining() {
   if (stop_ || spec_.kind == ann::IndexSpec::Kind::kFlat) return;
   const uint64_t n = index_->size();
   const bool due =
-      trained_at_ == 0 ? n >= std::max<size_t>(options_.train_threshold, 1) : n >= 4 * trained_at_;
+      trained_at_ == 0 ? n >= std::max<size_t>(options_.train_threshold, 1) : DueForRetrain();
   if (!due) return;
   std::lock_guard lock(train_mu_);
   if (training_ || (failed_at_ && n < 2 * failed_at_)) return;
@@ -236,7 +236,7 @@ Status IndexManager::FillAndSwap(const storage::ReadView* view,
     trained_at_ = trained_at;
     applied_seq_ = std::max(applied_seq_, last);
     if (saved) saved_seq_ = seq;
-    *due_again = index_->size() >= 4 * trained_at_;
+    *due_again = DueForRetrain();
   }
   if (saved) TrimChangeLog(seq);
   ReleaseSpareCapacity();
@@ -341,7 +341,7 @@ Status IndexManager::MoveIntoNewIndex(std::unique_ptr<ann::VectorIndex> ivf, uin
     bool superseded;
     {
       std::shared_lock lock(mu_);
-      superseded = index_->size() >= 4 * trained_at_;
+      superseded = DueForRetrain();
     }
     // A load that went on while we waited may already call for the next training, which
     // saves its own index: writing this one would be GBs for nothing.
@@ -354,7 +354,7 @@ Status IndexManager::MoveIntoNewIndex(std::unique_ptr<ann::VectorIndex> ivf, uin
     }
   }
   std::shared_lock lock(mu_);
-  *due_again = index_->size() >= 4 * trained_at_;
+  *due_again = DueForRetrain();
   return Status::OK();
 }
 

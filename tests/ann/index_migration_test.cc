@@ -33,6 +33,14 @@ std::unique_ptr<VectorIndex> TrainedIvf(const Dataset& sample, uint32_t nlist) {
 // The live vectors by label, kept by the test independently of any index.
 using Live = std::map<int64_t, std::vector<float>>;
 
+Live LiveOf(const Dataset& d) {
+  Live live;
+  for (size_t i = 0; i < d.n; ++i) {
+    live[d.labels[i]].assign(&d.vectors[i * kDim], &d.vectors[(i + 1) * kDim]);
+  }
+  return live;
+}
+
 // Exhaustive search (every list probed) must return exactly the brute-force top k over `live`.
 void CheckAnswersLike(const VectorIndex& index, const Live& live, const Dataset& queries) {
   REQUIRE(index.size() == live.size());
@@ -125,11 +133,7 @@ TEST_CASE("migration from an exact index: answers stay exact while writes go on"
   Dataset queries = GaussianMixture(20, kDim, 12, 0.3f, false, 3);
   auto flat = NewFlatIndex(kDim, Metric::kL2);
   flat->Add(base.n, base.labels.data(), base.vectors.data());
-  Live live;
-  for (size_t i = 0; i < base.n; ++i) {
-    live[base.labels[i]].assign(&base.vectors[i * kDim], &base.vectors[(i + 1) * kDim]);
-  }
-  RunMigration(std::move(flat), live, fresh, queries, TrainedIvf(base, 32));
+  RunMigration(std::move(flat), LiveOf(base), fresh, queries, TrainedIvf(base, 32));
 }
 
 TEST_CASE("migration from IVF-Flat into a retrained IVF-Flat empties the old lists") {
@@ -151,11 +155,7 @@ TEST_CASE("migration from IVF-Flat into a retrained IVF-Flat empties the old lis
     const float* v = &base.vectors[row[labels[i]] * kDim];
     CHECK(std::equal(v, v + kDim, &vectors[i * kDim]));
   }
-  Live live;
-  for (size_t i = 0; i < base.n; ++i) {
-    live[base.labels[i]].assign(&base.vectors[i * kDim], &base.vectors[(i + 1) * kDim]);
-  }
-  RunMigration(std::move(old_ivf), live, fresh, queries, TrainedIvf(base, 48));
+  RunMigration(std::move(old_ivf), LiveOf(base), fresh, queries, TrainedIvf(base, 48));
 }
 
 TEST_CASE("compressed indexes cannot export vectors, and AddAssigned equals Add") {

@@ -51,6 +51,13 @@ Matrix GenerateClustered(const SyntheticSpec& spec) {
   return m;
 }
 
+Matrix GenerateQueries(const SyntheticSpec& base, size_t n) {
+  SyntheticSpec spec = base;
+  spec.rows = n;
+  spec.seed = base.seed + 1000003;
+  return GenerateClustered(spec);
+}
+
 namespace {
 
 bool EndsWith(const std::string& s, const std::string& suffix) {

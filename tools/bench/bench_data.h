@@ -31,6 +31,8 @@ struct SyntheticSpec {
   uint64_t centre_seed = 2026;
 };
 Matrix GenerateClustered(const SyntheticSpec& spec);
+// `n` query vectors for base data generated from `base`: the same centres, another seed.
+Matrix GenerateQueries(const SyntheticSpec& base, size_t n);
 
 // Reads a .fvecs file (per vector: int32 dim, then dim float32) or a .npy file (float32,
 // C order, 2-D). At most `limit` rows (0: all).

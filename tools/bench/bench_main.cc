@@ -123,10 +123,7 @@ int main(int argc, char** argv) {
   } else {
     double t = NowSeconds();
     base = GenerateClustered(synth);
-    SyntheticSpec qspec = synth;
-    qspec.rows = num_queries;
-    qspec.seed = synth.seed + 1000003;
-    queries = GenerateClustered(qspec);
+    queries = GenerateQueries(synth, num_queries);
     std::ostringstream name;
     name << "synthetic(clusters=" << synth.clusters << ",intrinsic=" << synth.intrinsic_dim
          << ",spread=" << synth.spread << ",seed=" << synth.seed << ")";

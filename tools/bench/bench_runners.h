@@ -26,7 +26,7 @@ struct BenchConfig {
   // metadata from RocksDB, as a RAG caller would.
   size_t text_bytes = 1000;
   long malloc_mmap_threshold = -1;  // engine: Options::malloc_mmap_threshold (-1: its default)
-  size_t latency_queries = 1000;  // single-query searches timed per nprobe
+  size_t latency_queries = 1000;    // single-query searches timed per nprobe
   std::string db_dir;
   bool keep_db = false;
   ann::TrainOptions train;  // ann's k-means settings (the engine uses ann/'s defaults)

@@ -13,11 +13,9 @@
 //
 // One line per configuration on stdout, and one JSON object per line with --json FILE.
 #include <omp.h>
-#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -27,21 +25,12 @@
 
 #include "ann/vector_index.h"
 #include "bench_data.h"
+#include "bench_measure.h"
 
 extern "C" void openblas_set_num_threads(int n);
 
 namespace emberdb::bench {
 namespace {
-
-double NowSeconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double CpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-}
 
 struct Point {
   int nprobe;
@@ -118,10 +107,7 @@ int Run(int argc, char** argv) {
 
   double t = NowSeconds();
   const Matrix base = GenerateClustered(synth);
-  SyntheticSpec qspec = synth;
-  qspec.rows = num_queries;
-  qspec.seed = synth.seed + 1000003;  // as emberdb-bench
-  const Matrix queries = GenerateClustered(qspec);
+  const Matrix queries = GenerateQueries(synth, num_queries);  // as emberdb-bench
   std::printf("generated %zu x %u (+%zu queries, %zu clusters) in %.1fs\n", base.rows, base.dim,
               queries.rows, synth.clusters, NowSeconds() - t);
 
